@@ -1,1 +1,1 @@
-"""export package."""
+"""Export Keras models as versioned SavedModels that TensorFlow Serving loads."""

@@ -1,0 +1,137 @@
+"""Command line: `python -m export keras FILE --name NAME` and `python -m export examples`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Example name -> (version, builder keyword arguments). tabular gets a second, differently
+# trained version so the `stable` and `canary` labels in serving_config/ have two to point at.
+EXAMPLE_PLAN = {
+    "tabular": [(1, {}), (2, {"hidden_units": 32, "seed": 7})],
+    "digits": [(1, {})],
+    "regressor": [(1, {})],
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m export", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--base-dir",
+        type=Path,
+        default=Path("models"),
+        help="where model folders live (default: models)",
+    )
+    common.add_argument(
+        "--keep", type=int, help="after publishing, keep only the newest N versions"
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="show Keras training progress per epoch"
+    )
+
+    keras_cmd = sub.add_parser(
+        "keras", parents=[common], help="export a saved Keras model (.keras)"
+    )
+    keras_cmd.add_argument("model", type=Path, help="path to the .keras file")
+    keras_cmd.add_argument(
+        "--name", required=True, help="model name (the folder and the name clients use)"
+    )
+    keras_cmd.add_argument(
+        "--version", type=int, help="version number (default: next free integer)"
+    )
+    task = keras_cmd.add_mutually_exclusive_group()
+    task.add_argument(
+        "--classify",
+        action="store_true",
+        help="softmax classifier: add class outputs and a classify signature",
+    )
+    task.add_argument(
+        "--regress", action="store_true", help="single-value output: add a regress signature"
+    )
+    keras_cmd.add_argument("--class-names", help="comma-separated class names (with --classify)")
+    keras_cmd.add_argument(
+        "--output-names", help="comma-separated output names (default: the model's)"
+    )
+    keras_cmd.add_argument(
+        "--examples",
+        type=Path,
+        help=".npz of held-out inputs keyed by input name, for warmup and validation",
+    )
+
+    examples_cmd = sub.add_parser(
+        "examples", parents=[common], help="train and export the example models"
+    )
+    examples_cmd.add_argument(
+        "--only", nargs="+", choices=sorted(EXAMPLE_PLAN), help="export only these"
+    )
+    examples_cmd.add_argument(
+        "--version", type=int, help="export a new version with this number (needs --only)"
+    )
+    return parser
+
+
+def _run_keras(args: argparse.Namespace) -> list[Path]:
+    from export.keras_model import spec_from_keras
+    from export.pipeline import export_model
+
+    split = lambda text: [part.strip() for part in text.split(",")] if text else None  # noqa: E731
+    task = "classifier" if args.classify else "regressor" if args.regress else "generic"
+    spec = spec_from_keras(
+        args.model,
+        args.name,
+        task=task,
+        class_names=split(args.class_names),
+        output_names=split(args.output_names),
+        examples=args.examples,
+    )
+    return [export_model(spec, args.base_dir, version=args.version, keep=args.keep)]
+
+
+def _run_examples(args: argparse.Namespace) -> list[Path]:
+    from export.examples import builders
+    from export.pipeline import export_model
+
+    if args.version is not None and not args.only:
+        raise SystemExit("--version needs --only (a version number belongs to one model)")
+    published = []
+    for name in args.only or EXAMPLE_PLAN:
+        plan = EXAMPLE_PLAN[name] if args.version is None else [(args.version, {})]
+        for version, options in plan:
+            if args.version is None and (args.base_dir / name / str(version)).exists():
+                print(f"{name} version {version}: exists, skipping")
+                continue
+            started = time.perf_counter()
+            print(f"{name} version {version}: training")
+            spec = builders()[name](verbose=2 if args.verbose else 0, **options)
+            print(f"{name} version {version}: test metrics {spec.card['metrics']['test']}")
+            published.append(export_model(spec, args.base_dir, version=version, keep=args.keep))
+            print(f"{name} version {version}: published in {time.perf_counter() - started:.1f}s")
+    return published
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from export.publish import PublishError
+    from export.validate import ValidationError
+
+    try:
+        paths = _run_keras(args) if args.command == "keras" else _run_examples(args)
+    except (PublishError, ValidationError, ValueError, OSError) as err:
+        print(f"export failed: {err}", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(f"published {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Bring your own model: describe any saved Keras 3 model as a ServingSpec."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from export.spec import InputSpec, ServingSpec, Task
+
+log = logging.getLogger(__name__)
+SYNTHETIC_EXAMPLES = 8
+
+
+def _input_specs(model: keras.Model) -> list[InputSpec]:
+    specs = []
+    for tensor in model.inputs:
+        dtype = "string" if tensor.dtype == "string" else str(tensor.dtype)
+        specs.append(InputSpec(tensor.name, dtype, tuple(tensor.shape[1:])))
+    return specs
+
+
+def _synthetic_examples(inputs: list[InputSpec], seed: int = 0) -> dict[str, np.ndarray]:
+    """Stand-in requests for a model shipped without data: right names, dtypes and shapes."""
+    rng = np.random.default_rng(seed)
+    examples = {}
+    for spec in inputs:
+        shape = (SYNTHETIC_EXAMPLES, *(d or 1 for d in spec.shape))
+        if spec.dtype == "string":
+            examples[spec.name] = np.full(shape, b"", dtype=object)
+        elif np.issubdtype(np.dtype(spec.dtype), np.integer):
+            examples[spec.name] = rng.integers(0, 2, size=shape).astype(spec.dtype)
+        else:
+            examples[spec.name] = rng.standard_normal(shape).astype(spec.dtype)
+    return examples
+
+
+def _load_examples(path: Path, inputs: list[InputSpec]) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as archive:
+        missing = sorted({s.name for s in inputs} - set(archive.files))
+        if missing:
+            raise ValueError(f"{path} lacks arrays for inputs: {', '.join(missing)}")
+        return {s.name: archive[s.name] for s in inputs}
+
+
+def spec_from_keras(
+    path: Path,
+    name: str,
+    task: Task = "generic",
+    class_names: list[str] | None = None,
+    output_names: list[str] | None = None,
+    examples: Path | None = None,
+) -> ServingSpec:
+    """Load `path` (a .keras file) and derive serving_default from its inputs and outputs.
+
+    Raises:
+        ValueError: the model does not fit the requested task, or the examples file does not
+            match its inputs.
+    """
+    model = keras.saving.load_model(path)
+    inputs = _input_specs(model)
+    outputs = list(model.outputs)
+    if task in ("classifier", "regressor") and len(outputs) != 1:
+        raise ValueError(
+            f"--{task[:-4] if task == 'classifier' else 'regress'} needs a model with one output, this one has {len(outputs)}"
+        )
+    if task == "classifier":
+        width = outputs[0].shape[-1]
+        class_names = class_names or [str(i) for i in range(width)]
+        if len(class_names) != width:
+            raise ValueError(f"{len(class_names)} class names for {width} model outputs")
+    if task == "regressor" and (
+        outputs[0].shape[-1] not in (1, None) and len(outputs[0].shape) > 1
+    ):
+        raise ValueError(
+            f"--regress needs one value per example; the output has shape {outputs[0].shape}"
+        )
+    data = _load_examples(examples, inputs) if examples else _synthetic_examples(inputs)
+    if not examples:
+        log.warning("no --examples given: warmup and validation use synthetic inputs")
+    return ServingSpec(
+        name=name,
+        model=model,
+        inputs=inputs,
+        task=task,
+        class_names=class_names,
+        output_names=output_names or list(model.output_names),
+        examples=data,
+        card={
+            "source": {
+                "keras_file": str(path),
+                "examples": str(examples) if examples else "synthetic",
+            }
+        },
+    )

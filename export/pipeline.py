@@ -1,0 +1,69 @@
+"""Export one model: stage, save, add warmup and card, validate, then publish atomically."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import tensorflow as tf
+
+from export import card, publish, warmup
+from export.method_names import set_method_names
+from export.signatures import METHOD_NAMES, ServingModule, build_signatures, eager_reference
+from export.spec import ServingSpec
+from export.validate import validate_export
+
+log = logging.getLogger(__name__)
+
+
+def export_model(
+    spec: ServingSpec, base_dir: Path, version: int | None = None, keep: int | None = None
+) -> Path:
+    """Publish `spec` as `<base_dir>/<name>/<version>` and return that folder.
+
+    The SavedModel is built and validated in a staging folder beside the versions and renamed
+    into place only when it passes, so a polling server never sees a partial version.
+
+    Raises:
+        PublishError: the version exists already.
+        ValidationError: the export does not reload or disagrees with the Keras model.
+    """
+    model_dir = Path(base_dir) / spec.name
+    publish.remove_stale_staging(model_dir)
+    version = publish.next_version(model_dir) if version is None else version
+    if publish.version_path(model_dir, version).exists():
+        raise publish.PublishError(
+            f"{spec.name} version {version} exists already at {publish.version_path(model_dir, version)};"
+            " versions are never overwritten (omit --version to take the next number)"
+        )
+    staging = publish.make_staging_dir(model_dir, version)
+    try:
+        _write_saved_model(spec, staging, version)
+        target = publish.publish(staging, model_dir, version)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log.info("published %s", target)
+    if keep:
+        removed = publish.prune(model_dir, keep)
+        if removed:
+            log.info("removed old versions %s (keeping %d)", removed, keep)
+    return target
+
+
+def _write_saved_model(spec: ServingSpec, staging: Path, version: int) -> None:
+    module = ServingModule(spec)
+    functions = build_signatures(module, spec)
+    concrete = {name: fn.get_concrete_function() for name, fn in functions.items()}
+    log.info("saving SavedModel with signatures %s", ", ".join(concrete))
+    tf.saved_model.save(module, str(staging), signatures=concrete)
+    set_method_names(staging, {name: METHOD_NAMES[name] for name in concrete})
+    records = warmup.build_records(spec)
+    warmup.write_records(warmup.warmup_path(staging), records)
+    log.info("wrote %d warmup requests", len(records))
+    card.write_card(
+        staging / "assets.extra" / card.CARD_FILE, card.build_card(spec, version, concrete)
+    )
+    checked = validate_export(staging, list(concrete), eager_reference(functions))
+    log.info("validation passed: %d warmup requests agree with the Keras model", checked)

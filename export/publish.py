@@ -1,0 +1,109 @@
+"""Version folders: numbering, staging next to the target, atomic publish and pruning."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+STAGING_PREFIX = ".staging-"
+
+
+class PublishError(Exception):
+    """A version cannot be published (it exists already, or the folder is unusable)."""
+
+
+def parse_version(name: str) -> int | None:
+    """TF Serving's rule: a child folder is a version when its name is a non-negative integer."""
+    if not name.isdigit():
+        return None
+    return int(name)
+
+
+def list_versions(model_dir: Path) -> list[int]:
+    """Numeric versions present under `model_dir`, ascending (empty when it does not exist)."""
+    if not model_dir.is_dir():
+        return []
+    found = (parse_version(p.name) for p in model_dir.iterdir() if p.is_dir())
+    return sorted(v for v in found if v is not None)
+
+
+def next_version(model_dir: Path) -> int:
+    versions = list_versions(model_dir)
+    return versions[-1] + 1 if versions else 1
+
+
+def version_path(model_dir: Path, version: int) -> Path:
+    return model_dir / str(version)
+
+
+def make_staging_dir(model_dir: Path, version: int) -> Path:
+    """A fresh folder beside the versions, on the same filesystem, that TF Serving ignores.
+
+    Its name is not a number, so a server polling `model_dir` never loads it.
+    """
+    model_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{version}-", dir=model_dir))
+    staging.chmod(0o755)  # mkdtemp makes it private; a server running as another user must read it
+    return staging
+
+
+def remove_stale_staging(model_dir: Path) -> None:
+    """Remove staging folders left behind by an export that crashed."""
+    if not model_dir.is_dir():
+        return
+    for child in model_dir.iterdir():
+        if child.name.startswith(STAGING_PREFIX) and child.is_dir():
+            log.info("removing leftover staging folder %s", child)
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def publish(staging: Path, model_dir: Path, version: int) -> Path:
+    """Rename the staged SavedModel into `<model_dir>/<version>` in one step.
+
+    Raises:
+        PublishError: the version folder exists already; the staged folder is left untouched.
+    """
+    target = version_path(model_dir, version)
+    if target.exists():
+        raise PublishError(f"version {version} of {model_dir.name} exists already at {target}")
+    _fsync_tree(staging)
+    os.rename(staging, target)
+    _fsync_dir(model_dir)
+    return target
+
+
+def prune(model_dir: Path, keep: int) -> list[int]:
+    """Delete all but the newest `keep` versions; returns the versions removed."""
+    if keep < 1:
+        raise ValueError("keep must be at least 1")
+    versions = list_versions(model_dir)
+    doomed = versions[:-keep]
+    for version in doomed:
+        # Rename first so that a polling server never sees a half-deleted version.
+        path = version_path(model_dir, version)
+        trash = model_dir / f"{STAGING_PREFIX}deleted-{version}"
+        os.rename(path, trash)
+        shutil.rmtree(trash)
+        log.info("pruned version %d of %s", version, model_dir.name)
+    return doomed
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _, filenames in os.walk(root):
+        for filename in filenames:
+            with open(os.path.join(dirpath, filename), "rb") as handle:
+                os.fsync(handle.fileno())
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,128 @@
+"""Build the SavedModel's signatures (predict, classify, regress) around a Keras model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+
+from export.spec import CLASSIFY, REGRESS, SERVING_DEFAULT, InputSpec, ServingSpec
+
+METHOD_NAMES = {
+    SERVING_DEFAULT: "tensorflow/serving/predict",
+    CLASSIFY: "tensorflow/serving/classify",
+    REGRESS: "tensorflow/serving/regress",
+}
+
+
+def tf_dtype(spec: InputSpec) -> tf.DType:
+    return tf.string if spec.dtype == "string" else tf.as_dtype(spec.dtype)
+
+
+def _feature_config(spec: InputSpec) -> tf.io.FixedLenFeature:
+    dtype = tf_dtype(spec)
+    parse_dtype = (
+        dtype
+        if dtype in (tf.string, tf.int64, tf.float32)
+        else (tf.int64 if dtype.is_integer else tf.float32)
+    )
+    return tf.io.FixedLenFeature(list(spec.shape), parse_dtype)
+
+
+class ServingModule(tf.Module):
+    """The tracked object that is saved: the Keras model plus the serving functions."""
+
+    def __init__(self, spec: ServingSpec) -> None:
+        super().__init__(name=None)
+        self.model = spec.model
+        self._spec = spec
+        self.tracked = dict(spec.tracked)
+        if spec.class_names is not None:
+            self.class_names = tf.constant(spec.class_names)
+
+    def model_outputs(self, features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        """Serving inputs -> named outputs, exactly as serving_default returns them."""
+        spec = self._spec
+        model_in = (
+            spec.preprocess(features) if spec.preprocess else _model_arguments(spec, features)
+        )
+        raw = self.model(model_in, training=False)
+        if spec.task == "classifier":
+            probabilities = tf.cast(raw, tf.float32)
+            class_ids = tf.argmax(probabilities, axis=-1)
+            return {
+                "class_ids": class_ids,
+                "class_names": tf.gather(self.class_names, class_ids),
+                "probabilities": probabilities,
+            }
+        if spec.task == "regressor":
+            return {spec.output_names[0] if spec.output_names else "prediction": _as_vector(raw)}
+        return _name_outputs(spec, raw)
+
+    def parse_examples(self, serialized: tf.Tensor) -> dict[str, tf.Tensor]:
+        config = {s.name: _feature_config(s) for s in self._spec.inputs}
+        parsed = tf.io.parse_example(serialized, config)
+        return {s.name: tf.cast(parsed[s.name], tf_dtype(s)) for s in self._spec.inputs}
+
+
+def _model_arguments(spec: ServingSpec, features: dict[str, tf.Tensor]) -> Any:
+    if len(spec.inputs) == 1:
+        return features[spec.inputs[0].name]
+    return features
+
+
+def _as_vector(raw: tf.Tensor) -> tf.Tensor:
+    return tf.reshape(tf.cast(raw, tf.float32), [-1])
+
+
+def _name_outputs(spec: ServingSpec, raw: Any) -> dict[str, tf.Tensor]:
+    tensors = (
+        list(raw.values())
+        if isinstance(raw, dict)
+        else (list(raw) if isinstance(raw, list | tuple) else [raw])
+    )
+    names = spec.output_names or [f"output_{i}" for i in range(len(tensors))]
+    if len(names) != len(tensors):
+        raise ValueError(f"{len(names)} output names given for {len(tensors)} model outputs")
+    return dict(zip(names, tensors, strict=True))
+
+
+def build_signatures(
+    module: ServingModule, spec: ServingSpec
+) -> dict[str, tf.types.experimental.PolymorphicFunction]:
+    """The serving functions, keyed by signature name (save their concrete functions)."""
+    input_signature = [
+        {s.name: tf.TensorSpec([None, *s.shape], tf_dtype(s), name=s.name) for s in spec.inputs}
+    ]
+
+    @tf.function(input_signature=input_signature)
+    def predict(features):
+        return module.model_outputs(features)
+
+    examples_spec = [tf.TensorSpec([None], tf.string, name="inputs")]
+
+    @tf.function(input_signature=examples_spec)
+    def classify(inputs):
+        outputs = module.model_outputs(module.parse_examples(inputs))
+        scores = outputs["probabilities"]
+        batch = tf.shape(scores)[0]
+        classes = tf.tile(tf.expand_dims(module.class_names, 0), [batch, 1])
+        return {"classes": classes, "scores": scores}
+
+    @tf.function(input_signature=examples_spec)
+    def regress(inputs):
+        outputs = module.model_outputs(module.parse_examples(inputs))
+        return {"outputs": next(iter(outputs.values()))}
+
+    functions = {SERVING_DEFAULT: predict, CLASSIFY: classify, REGRESS: regress}
+    return {name: functions[name] for name in spec.signature_names()}
+
+
+def eager_reference(functions: dict[str, Any]) -> Any:
+    """Run a signature's Python body eagerly on the live Keras model (validation's reference)."""
+
+    def reference(signature: str, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        body = functions[signature].python_function
+        return body(inputs) if signature == SERVING_DEFAULT else body(inputs["inputs"])
+
+    return reference

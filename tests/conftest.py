@@ -1,0 +1,35 @@
+"""Session-wide fixtures: the example models are exported once per source revision."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "build" / "test-models"
+
+
+def _export_sources_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "export").rglob("*.py")):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def example_models() -> Path:
+    """A models folder with every example model exported (reused while export/ is unchanged)."""
+    target = CACHE / _export_sources_digest()
+    if not (target / ".complete").exists():
+        from export.__main__ import main
+
+        shutil.rmtree(target, ignore_errors=True)
+        assert main(["examples", "--base-dir", str(target)]) == 0
+        (target / ".complete").touch()
+    return target
