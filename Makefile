@@ -30,8 +30,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 .PHONY: demo
-demo: $(STAMP) ## Export the example models and show them (the main job)
-	$(PY) -m export examples --base-dir $(MODELS)
+demo: export ## Export the example models and show what was published (the main job)
+	$(PY) -m export list --base-dir $(MODELS)
 
 ##@ Models
 
@@ -40,8 +40,8 @@ export: $(STAMP) ## Export all example models as new versions under $(MODELS)/
 	$(PY) -m export examples --base-dir $(MODELS)
 
 .PHONY: check-config
-check-config: $(STAMP) ## Check serving_config/ through TF Serving's protobuf schemas
-	$(PY) -m serving_config check
+check-config: export ## Check serving_config/ through TF Serving's protobuf schemas
+	$(PY) -m serving_config check --models-root $(MODELS)
 
 ##@ Quality
 

@@ -75,7 +75,27 @@ def _parser() -> argparse.ArgumentParser:
     examples_cmd.add_argument(
         "--version", type=int, help="export a new version with this number (needs --only)"
     )
+    list_cmd = sub.add_parser("list", help="list published versions with their test metrics")
+    list_cmd.add_argument("--base-dir", type=Path, default=Path("models"))
     return parser
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    from export.card import read_card
+    from export.publish import list_versions
+
+    base = args.base_dir
+    models = sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+    for model_dir in models:
+        for version in list_versions(model_dir):
+            card = read_card(model_dir / str(version))
+            test = card.get("metrics", {}).get("test", {})
+            metrics = ", ".join(f"{k}={v:.3f}" for k, v in test.items())
+            signatures = ", ".join(card["signatures"])
+            print(f"{model_dir.name:>10} v{version}  {signatures:<28} {metrics}")
+    if not models:
+        print(f"no models under {base}")
+    return 0
 
 
 def _run_keras(args: argparse.Namespace) -> list[Path]:
@@ -119,6 +139,8 @@ def _run_examples(args: argparse.Namespace) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "list":
+        return _run_list(args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from export.publish import PublishError
     from export.validate import ValidationError

@@ -216,3 +216,15 @@ def test_publish_error_type_for_library_users(keras_file: Path, tmp_path: Path) 
     pipeline.export_model(spec, tmp_path, version=1)
     with pytest.raises(PublishError):
         pipeline.export_model(spec, tmp_path, version=1)
+
+
+def test_list_shows_every_published_version(example_models: Path, capsys) -> None:
+    assert main(["list", "--base-dir", str(example_models)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["digits", "v1"],
+        ["regressor", "v1"],
+        ["tabular", "v1"],
+        ["tabular", "v2"],
+    ]
+    assert "accuracy=" in lines[0] and "rmse=" in lines[1]
