@@ -43,17 +43,27 @@ def find_versions(base_path: Path) -> list[int]:
         FileNotFoundError: base_path does not exist.
         NotADirectoryError: base_path is not a folder.
     """
+    return sorted(find_version_dirs(base_path))
+
+
+def find_version_dirs(base_path: Path) -> dict[int, Path]:
+    """Version number -> its folder under base_path (see find_versions for the rules).
+
+    Raises:
+        FileNotFoundError: base_path does not exist.
+        NotADirectoryError: base_path is not a folder.
+    """
     if not base_path.exists():
         raise FileNotFoundError(f"{base_path} does not exist")
     if not base_path.is_dir():
         raise NotADirectoryError(f"{base_path} is not a folder")
-    versions: set[int] = set()
-    for child in base_path.iterdir():
+    versions: dict[int, Path] = {}
+    for child in sorted(base_path.iterdir()):
         if _VERSION_NAME.fullmatch(child.name) and child.is_dir():
             number = int(child.name)
             if number <= _INT64_MAX:
-                versions.add(number)
-    return sorted(versions)
+                versions.setdefault(number, child)
+    return versions
 
 
 def served_versions(policy: ServableVersionPolicy, available: Iterable[int]) -> set[int]:

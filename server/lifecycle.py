@@ -1,0 +1,55 @@
+"""Version states of one model: loading, serving, unloading, and what GetModelStatus reports."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+from server.errors import Code, ServingError
+from server.servable import Servable
+
+START, LOADING, AVAILABLE, UNLOADING, END = "START", "LOADING", "AVAILABLE", "UNLOADING", "END"
+
+
+@dataclasses.dataclass
+class VersionState:
+    """One version as the server sees it; `error` is set when it ended by failing."""
+
+    version: int
+    state: str = START
+    error: ServingError | None = None
+    servable: Servable | None = None
+    in_flight: int = 0
+
+    @property
+    def status(self) -> tuple[Code, str]:
+        if self.error is None:
+            return Code.OK, ""
+        return self.error.code, self.error.message
+
+
+class ManagedModel:
+    """The versions of one model and its labels; the repository's lock guards every field."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.versions: dict[int, VersionState] = {}
+        self.labels: dict[str, int] = {}
+        self.idle = threading.Condition()
+
+    def available(self) -> list[int]:
+        return sorted(v for v, s in self.versions.items() if s.state == AVAILABLE)
+
+    def latest(self) -> VersionState | None:
+        ready = self.available()
+        return self.versions[ready[-1]] if ready else None
+
+    def settled(self) -> bool:
+        """True once some version is AVAILABLE or has ended (TF Serving's startup wait)."""
+        return any(s.state in (AVAILABLE, END) for s in self.versions.values())
+
+    def first_failure(self) -> VersionState | None:
+        if self.available():
+            return None
+        failed = [s for s in self.versions.values() if s.state == END and s.error is not None]
+        return max(failed, key=lambda s: s.version) if failed else None
