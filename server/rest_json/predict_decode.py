@@ -1,0 +1,179 @@
+"""Predict request bodies (row `instances` and columnar `inputs`) -> named numpy tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from server.errors import ServingError, invalid_argument
+from server.rest_json.dense import (
+    collect_leaves,
+    dense_shape,
+    dense_tensor,
+    fast_array,
+    leaves_to_array,
+)
+from server.rest_json.input_spec import InputSpec
+from server.rest_json.parse import signature_name_of
+from server.rest_json.snippets import json_value_to_string
+from server.rest_json.values import is_b64_object, status_string
+
+ROW = "row"
+COLUMNAR = "columnar"
+
+
+def _is_element_object(value: object) -> bool:
+    return type(value) is dict and not is_b64_object(value)
+
+
+def _shape_text(shape: list[int]) -> str:
+    return "[" + ",".join(map(str, shape)) + "]"
+
+
+class _InstanceColumn:
+    """One input across all instances: the first instance fixes its shape and size."""
+
+    def __init__(self, spec: InputSpec) -> None:
+        self.spec = spec
+        self.shape: list[int] | None = None
+        self.leaves: list = []
+
+    def add(self, value: object) -> None:
+        shape = dense_shape(value)
+        leaves = collect_leaves(value, shape, self.spec)
+        if self.shape is None:
+            self.shape = shape
+        elif len(leaves) != (size := _size(self.shape)):
+            raise invalid_argument(f"Expecting tensor size: {size} but got: {len(leaves)}")
+        elif shape != self.shape:
+            raise invalid_argument(
+                f"Expecting shape {_shape_text(self.shape)} but got: {_shape_text(shape)}"
+            )
+        self.leaves.extend(leaves)
+
+    def array(self, count: int) -> np.ndarray:
+        return leaves_to_array(self.leaves, [count, *(self.shape or [])], self.spec)
+
+
+def _size(shape: list[int]) -> int:
+    size = 1
+    for dim in shape:
+        size *= dim
+    return size
+
+
+def _wrap(index: int, error: ServingError, key: str | None = None) -> ServingError:
+    where = f"{index}" if key is None else f"{index} key: {key}"
+    return invalid_argument(
+        f"Failed to process element: {where} of 'instances' list. Error: {status_string(error)}"
+    )
+
+
+def _rows_of_values(instances: list, name: str, spec: InputSpec) -> dict[str, np.ndarray]:
+    array = fast_array(instances, spec)
+    if array is not None:
+        return {name: array}
+    column = _InstanceColumn(spec)
+    for index, instance in enumerate(instances):
+        if _is_element_object(instance):
+            raise invalid_argument(
+                f"Expecting value/list but got object at item {index} of input list"
+            )
+        try:
+            column.add(instance)
+        except ServingError as err:
+            raise _wrap(index, err) from err
+    return {name: column.array(len(instances))}
+
+
+def _rows_of_objects(instances: list, specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
+    names = set(specs)
+    if all(_is_element_object(item) and item.keys() == names for item in instances):
+        columns = {
+            name: fast_array([item[name] for item in instances], specs[name]) for name in names
+        }
+        if all(array is not None for array in columns.values()):
+            return columns  # type: ignore[return-value]
+    slow: dict[str, _InstanceColumn] = {}
+    for index, instance in enumerate(instances):
+        if not _is_element_object(instance):
+            raise invalid_argument(f"Expecting object but got list at item {index} of input list")
+        for key, value in instance.items():
+            try:
+                if key not in specs:
+                    raise invalid_argument(f"JSON object: does not have named input: {key}")
+                slow.setdefault(key, _InstanceColumn(specs[key])).add(value)
+            except ServingError as err:
+                raise _wrap(index, err, key) from err
+        if instance.keys() != names:
+            raise invalid_argument(
+                f"Failed to process element: {index} of 'instances' list. JSON object: "
+                f"{json_value_to_string(instance)} keys must be equal to: {','.join(sorted(names))}"
+            )
+    return {name: column.array(len(instances)) for name, column in slow.items()}
+
+
+def _decode_rows(doc: dict, specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
+    instances = doc["instances"]
+    if type(instances) is not list:
+        raise invalid_argument(
+            f"JSON Value: {json_value_to_string(doc)} Expecting 'instances' to be an list/array"
+        )
+    if not instances:
+        raise invalid_argument(
+            f"JSON Value: {json_value_to_string(doc)} No values in 'instances' array"
+        )
+    if type(instances[0]) is not dict and len(specs) > 1:
+        raise invalid_argument(
+            "instances is a plain list, but expecting list of objects as multiple input "
+            "tensors required as per tensorinfo_map"
+        )
+    if _is_element_object(instances[0]):
+        return _rows_of_objects(instances, specs)
+    name = min(specs)  # a b64 first element with several inputs lands here, as in TF Serving
+    return _rows_of_values(instances, name, specs[name])
+
+
+def _decode_columns(value: object, specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
+    if type(value) is not dict or is_b64_object(value):
+        if len(specs) > 1:
+            raise invalid_argument(
+                "inputs is a plain value/list, but expecting an object as multiple input "
+                "tensors required as per tensorinfo_map"
+            )
+        ((name, spec),) = specs.items()
+        return {name: dense_tensor(value, spec)}
+    tensors = {}
+    for name in sorted(specs):
+        if name not in value:
+            raise invalid_argument(f"Missing named input: {name} in 'inputs' object.")
+        tensors[name] = dense_tensor(value[name], specs[name])
+    return tensors
+
+
+def decode_predict_request(
+    doc: dict, input_specs: dict[str, InputSpec]
+) -> tuple[dict[str, np.ndarray], str]:
+    """Turn a parsed predict body into input tensors, as TF Serving's REST handler does.
+
+    Returns the tensors by input name and the request format, `"row"` for `instances` or
+    `"columnar"` for `inputs` (the response is written in the same format).
+
+    Raises:
+        ServingError: INVALID_ARGUMENT with TF Serving's message for a malformed body, or
+            UNIMPLEMENTED for a columnar value of a dtype JSON cannot express (half...).
+    """
+    signature_name_of(doc)
+    if not input_specs:
+        raise invalid_argument(
+            f"Failed to get input map for signature: {doc.get('signature_name') or 'DEFAULT'}"
+        )
+    if "instances" in doc:
+        if "inputs" in doc:
+            raise invalid_argument(
+                f"JSON Value: {json_value_to_string(doc)} Not formatted correctly expecting "
+                "only one of 'inputs' or 'instances' keys to exist "
+            )
+        return _decode_rows(doc, input_specs), ROW
+    if "inputs" in doc:
+        return _decode_columns(doc["inputs"], input_specs), COLUMNAR
+    raise invalid_argument("Missing 'inputs' or 'instances' key")
