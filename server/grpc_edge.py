@@ -38,10 +38,14 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         self._core = core
 
     def _serve(self, api: str, request, context, call: Callable) -> object:
-        name = request.model_spec.name if request.HasField("model_spec") else ""
         started = time.perf_counter()
+        if api == "MultiInference":
+            has_spec, name = True, request.tasks[0].model_spec.name if request.tasks else ""
+        else:
+            has_spec = request.HasField("model_spec")
+            name = request.model_spec.name if has_spec else ""
         try:
-            if not request.HasField("model_spec") and api != "MultiInference":
+            if not has_spec:
                 raise invalid_argument("Missing ModelSpec")
             response = call(request, context.time_remaining())
         except ServingError as err:

@@ -11,6 +11,7 @@ from tensorflow_serving.apis import input_pb2
 
 from server.errors import Code, ServingError, failed_precondition, invalid_argument
 from server.servable import DEFAULT_SIGNATURE
+from server.tensors import dtype_name, tf_dtype
 
 Run = Callable[[str, dict[str, np.ndarray]], dict[str, np.ndarray]]
 ClassifyResult = list[list[tuple[bytes, float]]]
@@ -19,10 +20,6 @@ CLASSIFY_INPUTS = "inputs"
 CLASSIFY_CLASSES = "classes"
 CLASSIFY_SCORES = "scores"
 REGRESS_OUTPUTS = "outputs"
-
-
-def _dtype_name(enum_value: int) -> str:
-    return tf.dtypes.as_dtype(enum_value).name
 
 
 def check_predict_inputs(
@@ -42,13 +39,11 @@ def check_predict_inputs(
             f"{','.join(sorted(expected))}. Sent extra: {{{extra}}}. Missing but required: {{{missing}}}."
         )
     for index, alias in enumerate(sorted(expected)):
-        want = tf.dtypes.as_dtype(signature.inputs[alias].dtype)
-        got = (
-            tf.dtypes.as_dtype(inputs[alias].dtype) if inputs[alias].dtype != object else tf.string
-        )
+        want = signature.inputs[alias].dtype
+        got = tf_dtype(inputs[alias].dtype)
         if want != got:
             raise invalid_argument(
-                f"Expects arg[{index}] to be {want.name} but {got.name} is provided"
+                f"Expects arg[{index}] to be {dtype_name(want)} but {dtype_name(got)} is provided"
             )
 
 
