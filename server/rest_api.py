@@ -6,6 +6,7 @@ import functools
 import json
 import re
 import time
+from collections.abc import Callable
 from urllib.parse import unquote
 
 import tensorflow as tf
@@ -54,6 +55,10 @@ def _version(text: str | None) -> int | None:
     return value
 
 
+def _spec(name: str, version: str | None, label: str | None) -> tuple[str, int | None, str | None]:
+    return name, _version(version), unquote(label) if label else None
+
+
 class RestApi:
     """The handler behind every /v1 request; one instance per server."""
 
@@ -68,7 +73,8 @@ class RestApi:
         started = time.perf_counter()
         model, api = "", ""
         try:
-            model, api, body = self._dispatch(request)
+            model, api, work = self._route(request)
+            body = work()
             status, code = 200, Code.OK
         except ServingError as err:
             status, code, body = err.http_status, err.code, rest_json.encode_error(err.message)
@@ -81,7 +87,12 @@ class RestApi:
             return Response(200, b"", None, headers)
         return Response(400, b"", None, headers)
 
-    def _dispatch(self, request: Request) -> tuple[str, str, bytes]:
+    def _route(self, request: Request) -> tuple[str, str, Callable[[], bytes]]:
+        """(model name, API label, the work to do); the name is known even when the work fails.
+
+        Raises:
+            ServingError: INVALID_ARGUMENT `Malformed request` for anything the grammar rejects.
+        """
         target, method = request.target, request.method
         malformed = invalid_argument(f"Malformed request: {method} {target}")
         if method == "POST" and (match := POST_PATH.fullmatch(target)):
@@ -90,20 +101,19 @@ class RestApi:
             handlers = {
                 "predict": self._predict,
                 "classify": self._classify,
-                "regress": self._regress,
+                "regress": self._classify,
             }
             if verb not in handlers:
                 raise malformed
-            spec = (name, _version(version), unquote(label) if label else None)
-            return name, verb, handlers[verb](spec, request.body, verb)
+            work = handlers[verb]
+            return name, verb, lambda: work(_spec(name, version, label), request.body, verb)
         if method == "GET" and (match := GET_PATH.fullmatch(target)):
             name, version, label, metadata = match.groups()
             name = unquote(name) if name else ""
             if not name:
                 raise invalid_argument("Missing model name in request.")
-            spec = (name, _version(version), unquote(label) if label else None)
-            body = self._metadata(spec) if metadata == "metadata" else self._status(spec)
-            return name, "", body
+            work = self._metadata if metadata == "metadata" else self._status
+            return name, "", lambda: work(_spec(name, version, label))
         raise malformed
 
     def _predict(self, spec: tuple, body: bytes, verb: str) -> bytes:
@@ -136,8 +146,6 @@ class RestApi:
                 return rest_json.encode_classify_response(rows)
             values = inference.regress(servable.signature_defs, run, signature, examples)
             return rest_json.encode_regress_response(values)
-
-    _regress = _classify
 
     def _metadata(self, spec: tuple) -> bytes:
         with self._core.repository.acquire(*spec) as servable:

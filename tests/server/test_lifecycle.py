@@ -142,9 +142,12 @@ def test_labels_in_the_startup_config_need_the_flag(library, tmp_path) -> None:
     publish(library, base, 2)
     config = tmp_path / "models.config"
     config.write_text(labelled_config(base, {"stable": 1, "canary": 2}, "all {}"))
-    with pytest.raises(RuntimeError, match="which is not currently available for inference"):
-        with start_server([f"--model_config_file={config}"], tmp_path, name="refused"):
-            pass
+    refused = start_server([f"--model_config_file={config}"], tmp_path, name="refused")
+    with (
+        pytest.raises(RuntimeError, match="which is not currently available for inference"),
+        refused,
+    ):
+        pass
     flags = [f"--model_config_file={config}", "--allow_version_labels_for_unavailable_models"]
     with start_server(flags, tmp_path) as server:
         assert predict(server, path="/v1/models/m/labels/stable:predict") == 3.0
@@ -245,7 +248,10 @@ def test_startup_fails_cleanly_when_the_only_version_is_corrupt(tmp_path) -> Non
     base = tmp_path / "m"
     base.mkdir()
     corrupt(base, 1)
-    with pytest.raises(RuntimeError, match="did not become available"), start_server(
-        [f"--model_base_path={base}", "--model_name=m", "--max_num_load_retries=0"], tmp_path
+    with (
+        pytest.raises(RuntimeError, match="did not become available"),
+        start_server(
+            [f"--model_base_path={base}", "--model_name=m", "--max_num_load_retries=0"], tmp_path
+        ),
     ):
         pass
