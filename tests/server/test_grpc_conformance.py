@@ -29,7 +29,9 @@ def model_stub(channel):
     return model_service_pb2_grpc.ModelServiceStub(channel)
 
 
-def predict_request(name="half_plus_two", values=(1.0, 2.0), signature="", version=None, label=None, **inputs):
+def predict_request(
+    name="half_plus_two", values=(1.0, 2.0), signature="", version=None, label=None, **inputs
+):
     request = predict_pb2.PredictRequest()
     request.model_spec.name = name
     request.model_spec.signature_name = signature
@@ -68,16 +70,54 @@ def test_predict_output_filter(stub) -> None:
 
 
 ERRORS = [
-    pytest.param(lambda: predict_pb2.PredictRequest(), grpc.StatusCode.INVALID_ARGUMENT, "Missing ModelSpec", id="missing-spec"),
-    pytest.param(lambda: predict_request(name=""), grpc.StatusCode.INVALID_ARGUMENT, "ModelSpec has no name specified.", id="empty-name"),
-    pytest.param(lambda: predict_request(name="nope"), grpc.StatusCode.NOT_FOUND, "Servable not found for request: Latest(nope)", id="unknown-model"),
-    pytest.param(lambda: predict_request(version=9), grpc.StatusCode.NOT_FOUND, "Servable not found for request: Specific(half_plus_two, 9)", id="unknown-version"),
-    pytest.param(lambda: predict_request(label="gold"), grpc.StatusCode.INVALID_ARGUMENT, "Unrecognized servable version label: gold", id="unknown-label"),
-    pytest.param(lambda: predict_request(signature="nope"), grpc.StatusCode.FAILED_PRECONDITION, 'Serving signature key "nope" not found.', id="unknown-signature"),
-    pytest.param(lambda: predict_request(x=np.ones(2, np.float32), z=np.ones(2, np.float32)), grpc.StatusCode.INVALID_ARGUMENT,
-                 "input size does not match signature", id="extra-input"),
-    pytest.param(lambda: predict_request(x=np.array([True])), grpc.StatusCode.INVALID_ARGUMENT,
-                 "Expects arg[0] to be float but bool is provided", id="wrong-dtype"),
+    pytest.param(
+        lambda: predict_pb2.PredictRequest(),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "Missing ModelSpec",
+        id="missing-spec",
+    ),
+    pytest.param(
+        lambda: predict_request(name=""),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "ModelSpec has no name specified.",
+        id="empty-name",
+    ),
+    pytest.param(
+        lambda: predict_request(name="nope"),
+        grpc.StatusCode.NOT_FOUND,
+        "Servable not found for request: Latest(nope)",
+        id="unknown-model",
+    ),
+    pytest.param(
+        lambda: predict_request(version=9),
+        grpc.StatusCode.NOT_FOUND,
+        "Servable not found for request: Specific(half_plus_two, 9)",
+        id="unknown-version",
+    ),
+    pytest.param(
+        lambda: predict_request(label="gold"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "Unrecognized servable version label: gold",
+        id="unknown-label",
+    ),
+    pytest.param(
+        lambda: predict_request(signature="nope"),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        'Serving signature key "nope" not found.',
+        id="unknown-signature",
+    ),
+    pytest.param(
+        lambda: predict_request(x=np.ones(2, np.float32), z=np.ones(2, np.float32)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "input size does not match signature",
+        id="extra-input",
+    ),
+    pytest.param(
+        lambda: predict_request(x=np.array([True])),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "Expects arg[0] to be float but bool is provided",
+        id="wrong-dtype",
+    ),
 ]
 
 
@@ -158,7 +198,9 @@ def test_metadata(stub) -> None:
     assert response.model_spec.version.value == 123
     signatures = get_model_metadata_pb2.SignatureDefMap()
     response.metadata["signature_def"].Unpack(signatures)
-    assert signatures.signature_def["serving_default"].inputs["x"].dtype == tf.float32.as_datatype_enum
+    assert (
+        signatures.signature_def["serving_default"].inputs["x"].dtype == tf.float32.as_datatype_enum
+    )
     request.ClearField("metadata_field")
     with pytest.raises(grpc.RpcError) as caught:
         stub.GetModelMetadata(request, timeout=30)
@@ -190,7 +232,9 @@ def test_reload_rejects_non_list_config(model_stub) -> None:
     assert "Only ModelConfigList is currently supported" in caught.value.details()
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool", "float16"])
+@pytest.mark.parametrize(
+    "dtype", ["float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool", "float16"]
+)
 def test_identity_dtypes(stub, dtype) -> None:
     value = np.arange(6).reshape(2, 3).astype(dtype)
     response = stub.Predict(predict_request(name="identity", signature=dtype, x=value), timeout=30)
@@ -200,5 +244,7 @@ def test_identity_dtypes(stub, dtype) -> None:
 
 def test_identity_strings(stub) -> None:
     value = np.array([b"\x00\xff", "héllo".encode()], dtype=object)
-    response = stub.Predict(predict_request(name="identity", signature="string", x=value), timeout=30)
+    response = stub.Predict(
+        predict_request(name="identity", signature="string", x=value), timeout=30
+    )
     assert tf.make_ndarray(response.outputs["y"]).tolist() == value.tolist()
