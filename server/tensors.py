@@ -207,11 +207,8 @@ def _from_field(
     count = math.prod(shape)
     per_value = 2 if encoding.numpy.kind == "c" else 1
     given, odd = divmod(len(field), per_value)
-    if odd or given not in (0, 1, count):
-        raise _parse_error(
-            f"{encoding.field} has {len(field)} values but shape {list(shape)} of "
-            f"{dtype_name(dt)} needs {count * per_value} (or {per_value} to broadcast, or none)"
-        )
+    if odd:
+        raise _parse_error(f"{encoding.field} has an odd number of values for {dtype_name(dt)}")
     if given == 0:
         fill = b"" if dt == types_pb2.DT_STRING else 0
         return np.full(count, fill, dtype=encoding.numpy)
@@ -224,14 +221,17 @@ def _from_field(
         # Python floats). The narrowing astype wraps out-of-range int_val like TF's C++ copy.
         raw = np.array(field, dtype=_FIELD_DTYPES[encoding.field])
         values = raw.astype(encoding.carrier, copy=False).view(encoding.numpy)
-    return values if given == count else np.repeat(values, count)
+    # TF's FromProtoField: extra values are ignored, missing ones repeat the last value.
+    if given >= count:
+        return values[:count]
+    return np.concatenate([values, np.repeat(values[-1:], count - given)])
 
 
 def to_numpy(proto: TensorProto) -> np.ndarray:
     """The array a TensorProto holds, from tensor_content when set, else its typed field.
 
-    A single typed value is broadcast to the whole shape and no values mean zeros, as in
-    TensorFlow. Arrays read from tensor_content are read-only views of the bytes.
+    As in TensorFlow, no typed values mean zeros, fewer values than the shape needs are
+    padded with the last one, and extra values are ignored. Arrays read from tensor_content are read-only views of the bytes.
 
     Raises:
         ServingError: INVALID_ARGUMENT for an unsupported dtype, an unknown-rank or negative
