@@ -11,6 +11,11 @@ STAMP := $(VENV)/.installed
 MODELS ?= models
 BUILD ?= build
 PYTEST_ARGS ?=
+GRPC_PORT ?= 8500
+REST_PORT ?= 8501
+BATCHING ?= 0
+SERVER_FLAGS ?=
+LOCAL_CONFIG := $(BUILD)/models.config
 
 ##@ Getting started
 
@@ -30,14 +35,29 @@ $(STAMP): pyproject.toml
 	touch $@
 
 .PHONY: demo
-demo: export ## Export the example models and show what was published (the main job)
+demo: $(LOCAL_CONFIG) ## Export, serve, send real predictions over REST and gRPC, stop
 	$(PY) -m export list --base-dir $(MODELS)
+	$(PY) -m demo --models $(MODELS) --config $(LOCAL_CONFIG) --port $(GRPC_PORT) --rest-port $(REST_PORT)
 
 ##@ Models
 
 .PHONY: export
-export: $(STAMP) ## Export all example models as new versions under $(MODELS)/
+export: $(STAMP) ## Train and export the example models into $(MODELS)/ (versions that exist are kept)
 	$(PY) -m export examples --base-dir $(MODELS)
+
+$(LOCAL_CONFIG): serving_config/models.config | export
+	mkdir -p $(BUILD)
+	$(PY) -m serving_config render --models-root $(MODELS) --out $@
+
+##@ Serving
+
+.PHONY: serve
+serve: $(LOCAL_CONFIG) ## Run the embedded server on serving_config/ (REST $(REST_PORT), gRPC $(GRPC_PORT); BATCHING=1)
+	$(PY) -m server --port=$(GRPC_PORT) --rest_api_port=$(REST_PORT) \
+	  --model_config_file=$(LOCAL_CONFIG) --allow_version_labels_for_unavailable_models \
+	  --monitoring_config_file=serving_config/monitoring.config \
+	  $(if $(filter 1,$(BATCHING)),--enable_batching --batching_parameters_file=serving_config/batching_parameters.txt) \
+	  $(SERVER_FLAGS)
 
 .PHONY: check-config
 check-config: export ## Check serving_config/ through TF Serving's protobuf schemas

@@ -1,0 +1,135 @@
+"""`python -m demo`: start the embedded server on the exported models and query it."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import grpc  # noqa: E402
+import numpy as np  # noqa: E402
+import requests  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
+
+from export.warmup import read_records, warmup_path  # noqa: E402
+
+
+def held_out(models: Path, name: str, version: int, count: int) -> list[dict[str, np.ndarray]]:
+    """Single-example inputs taken from the version's warmup requests (held-out test data)."""
+    rows = []
+    for record in read_records(warmup_path(models / name / str(version))):
+        if record.WhichOneof("log_type") != "predict_log":
+            continue
+        inputs = {k: tf.make_ndarray(v) for k, v in record.predict_log.request.inputs.items()}
+        size = len(next(iter(inputs.values())))
+        rows.extend({k: v[i : i + 1] for k, v in inputs.items()} for i in range(size))
+    return rows[:count]
+
+
+def json_instance(row: dict[str, np.ndarray]) -> dict:
+    def value(array: np.ndarray):
+        item = array[0]
+        return {"b64": base64.b64encode(item).decode()} if isinstance(item, bytes) else item.item()
+
+    return {k: value(v) for k, v in row.items()}
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with code {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.3)
+    raise SystemExit("server did not start in time")
+
+
+def show(models: Path, rest: str, stub, examples: int) -> None:
+    print(f"{'model':<13} {'via':<5} {'prediction':<28} {'latency':>9}")
+    for name, version, path in [
+        ("tabular", 1, "labels/stable"),
+        ("tabular", 2, "labels/canary"),
+        ("digits", 1, "versions/1"),
+        ("regressor", 1, "versions/1"),
+    ]:
+        session = requests.Session()
+        for row in held_out(models, name, version, examples):
+            started = time.perf_counter()
+            response = session.post(
+                f"{rest}/v1/models/{name}/{path}:predict",
+                json={"instances": [json_instance(row)]},
+                timeout=30,
+            )
+            rest_ms = (time.perf_counter() - started) * 1000
+            response.raise_for_status()
+            prediction = response.json()["predictions"][0]
+            request = predict_pb2.PredictRequest()
+            request.model_spec.name = name
+            request.model_spec.version.value = version
+            for key, array in row.items():
+                request.inputs[key].CopyFrom(tf.make_tensor_proto(array))
+            started = time.perf_counter()
+            reply = stub.Predict(request, timeout=30)
+            grpc_ms = (time.perf_counter() - started) * 1000
+            if isinstance(prediction, dict):
+                label = f"{prediction['class_names']} (p={max(prediction['probabilities']):.3f})"
+                grpc_label = reply.outputs["class_names"].string_val[0].decode()
+            else:
+                label = f"{prediction:.1f}"
+                grpc_label = f"{reply.outputs['progression'].float_val[0]:.1f}"
+            print(f"{name + ' v' + str(version):<13} {'REST':<5} {label:<28} {rest_ms:>7.2f}ms")
+            print(f"{'':<13} {'gRPC':<5} {grpc_label:<28} {grpc_ms:>7.2f}ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    parser.add_argument("--config", type=Path, default=Path("build/models.config"))
+    parser.add_argument("--port", type=int, default=8500)
+    parser.add_argument("--rest-port", type=int, default=8501)
+    parser.add_argument("--examples", type=int, default=2, help="held-out examples per model")
+    args = parser.parse_args()
+    command = [
+        sys.executable,
+        "-m",
+        "server",
+        f"--port={args.port}",
+        f"--rest_api_port={args.rest_port}",
+        f"--model_config_file={args.config}",
+        "--allow_version_labels_for_unavailable_models",
+        "--monitoring_config_file=serving_config/monitoring.config",
+    ]
+    print("starting:", " ".join(command[1:]))
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        rest = f"http://127.0.0.1:{args.rest_port}"
+        wait_for(f"{rest}/v1/models/tabular", process)
+        with grpc.insecure_channel(f"127.0.0.1:{args.port}") as channel:
+            show(
+                args.models,
+                rest,
+                prediction_service_pb2_grpc.PredictionServiceStub(channel),
+                args.examples,
+            )
+        status = requests.get(f"{rest}/v1/models/tabular", timeout=10).json()
+        states = ", ".join(f"v{s['version']} {s['state']}" for s in status["model_version_status"])
+        print(f"tabular status: {states}")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    print("server stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
