@@ -213,6 +213,12 @@ def test_reload_config_adds_removes_and_rejects(library, tmp_path) -> None:
             stub.HandleReloadConfigRequest(missing, timeout=60)
         assert caught.value.code() == grpc.StatusCode.UNKNOWN
         assert "did not become available" in caught.value.details()
+        labelled = reload_request(("m", base_m))
+        labelled.config.model_config_list.config[0].version_labels["stable"] = 5
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.HandleReloadConfigRequest(labelled, timeout=60)
+        assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "Request to assign label to version 5 of model m" in caught.value.details()
         stub.HandleReloadConfigRequest(reload_request(("m", base_m)), timeout=60)
         response = requests.post(
             server.rest + "/v1/models/n:predict", json={"instances": [1.0]}, timeout=10

@@ -29,6 +29,7 @@ def tls_server(fixture_models, certs, tmp_path_factory):
         f"--ssl_config_file={write_ssl_config(folder, certs, client_verify=True)}",
         f"--max_request_bytes={LIMIT}",
         "--enable_grpc_healthcheck_service",
+        "--enable_serialization_as_tensor_content",
         f"--grpc_socket_path={folder / 'grpc.sock'}",
     ]
     with start_server(flags, folder) as server:
@@ -49,7 +50,9 @@ def test_mtls_with_a_client_certificate(tls_server, certs) -> None:
         response = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(
             request([2.0]), timeout=30
         )
-    assert list(response.outputs["y"].float_val) == [3.0]
+    # --enable_serialization_as_tensor_content: raw bytes instead of the typed fields.
+    assert not response.outputs["y"].float_val
+    assert tf.make_ndarray(response.outputs["y"]).tolist() == [3.0]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +104,8 @@ def test_oversized_grpc_message_is_resource_exhausted(tls_server) -> None:
         with pytest.raises(grpc.RpcError) as caught:
             stub.Predict(request(np.ones(4000)), timeout=10)
         assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        assert list(stub.Predict(request([2.0]), timeout=10).outputs["y"].float_val) == [3.0]
+        reply = stub.Predict(request([2.0]), timeout=10)
+        assert tf.make_ndarray(reply.outputs["y"]).tolist() == [3.0]
 
 
 def test_health_service_over_the_unix_socket(tls_server) -> None:
