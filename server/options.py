@@ -1,0 +1,133 @@
+"""ServerOptions: one field per flag of `python -m server`, with tensorflow_model_server's defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+_MIB = 1 << 20
+INT32_MAX = (1 << 31) - 1
+INT64_MAX = (1 << 63) - 1
+
+
+class FlagError(Exception):
+    """A command line or flag combination that the server refuses to start with."""
+
+
+def _schedulable_cpus() -> int:
+    """CPUs this process may run on, as TensorFlow's NumSchedulableCPUs counts them."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+_DEFAULT_THREADS = 4 * _schedulable_cpus()
+
+
+def _flag(default: Any, help_text: str, *, extension: bool = False, note: str = "") -> Any:
+    """A ServerOptions field that is also a command-line flag."""
+    metadata = {"help": help_text, "extension": extension, "note": note}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+_THREADS_NOTE = "4 x schedulable CPUs"
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerOptions:
+    """Parsed flags; one field per flag, with tensorflow_model_server's defaults."""
+
+    port: int = _flag(
+        8500, "TCP port of the gRPC API; 0 turns it off (then --grpc_socket_path is required)."
+    )
+    grpc_socket_path: str = _flag("", "Also serve gRPC on this UNIX socket.")
+    rest_api_port: int = _flag(
+        0, "TCP port of the REST API; 0 turns REST off. Must differ from --port."
+    )
+    rest_api_num_threads: int = _flag(
+        _DEFAULT_THREADS, "Threads serving REST requests.", note=_THREADS_NOTE
+    )
+    rest_api_timeout_in_ms: int = _flag(
+        30000, "Time limit of a REST predict, classify or regress call; 0 or less means none."
+    )
+    rest_api_enable_cors_support: bool = _flag(
+        False, "Add CORS headers to REST responses and answer CORS preflight requests."
+    )
+    model_name: str = _flag(
+        "default", "Name of the single served model (ignored with --model_config_file)."
+    )
+    model_base_path: str = _flag(
+        "", "Folder holding the model's numbered versions (required unless --model_config_file)."
+    )
+    model_config_file: str = _flag("", "ModelServerConfig text proto listing the models to serve.")
+    model_config_file_poll_wait_seconds: int = _flag(
+        0, "Seconds between re-reads of --model_config_file; 0 reads it once."
+    )
+    file_system_poll_wait_seconds: int = _flag(
+        1, "Seconds between scans for new model versions; 0 scans once, negative never."
+    )
+    enable_batching: bool = _flag(False, "Run concurrent requests to the same model as one batch.")
+    batching_parameters_file: str = _flag(
+        "", "BatchingParameters text proto; needs --enable_batching."
+    )
+    monitoring_config_file: str = _flag(
+        "", "MonitoringConfig text proto (Prometheus endpoint); read only when REST is on."
+    )
+    enable_model_warmup: bool = _flag(
+        True, "Replay a version's assets.extra/tf_serving_warmup_requests before it serves."
+    )
+    num_request_iterations_for_warmup: int = _flag(
+        0, "Times each warmup request is replayed; 0 means once."
+    )
+    allow_version_labels_for_unavailable_models: bool = _flag(
+        False, "Allow version labels to point at versions that are not loaded yet."
+    )
+    grpc_max_threads: int = _flag(
+        _DEFAULT_THREADS, "Threads serving gRPC requests.", note=_THREADS_NOTE
+    )
+    grpc_channel_arguments: str = _flag(
+        "", "gRPC server channel arguments as key=value,key2=value2."
+    )
+    ssl_config_file: str = _flag(
+        "", "SSLConfig text proto turning on TLS for gRPC (REST stays plain HTTP)."
+    )
+    max_num_load_retries: int = _flag(5, "Retries after a failed model load; 0 means one attempt.")
+    load_retry_interval_micros: int = _flag(
+        60_000_000, "Wait between model load retries, in microseconds."
+    )
+    saved_model_tags: str = _flag(
+        "serve", "Comma-separated tags choosing the MetaGraph to load from each SavedModel."
+    )
+    enable_signature_method_name_check: bool = _flag(
+        False, "Reject calls whose API does not match the signature's method_name."
+    )
+    enable_serialization_as_tensor_content: bool = _flag(
+        False, "Write gRPC response tensors as tensor_content bytes."
+    )
+    enable_grpc_healthcheck_service: bool = _flag(
+        False, "Serve grpc.health.v1.Health, reporting both services SERVING."
+    )
+    host: str = _flag(
+        "127.0.0.1",
+        "Address to listen on. tensorflow_model_server listens on all interfaces; pass 0.0.0.0 for that.",
+        extension=True,
+    )
+    max_request_bytes: int = _flag(
+        64 * _MIB,
+        "Largest REST body or gRPC message accepted; bigger ones get a clear error.",
+        extension=True,
+    )
+    rest_api_gzip_limit_bytes: int = _flag(
+        100 * _MIB,
+        "Largest decompressed gzip REST body (tensorflow_model_server's fixed limit).",
+        extension=True,
+    )
+    ignored_flags: tuple[str, ...] = ()
+    show_version: bool = False
+    show_help: bool = False
+
+    @property
+    def rest_enabled(self) -> bool:
+        """Whether the REST API starts: a non-zero port that differs from the gRPC port."""
+        return self.rest_api_port != 0 and self.rest_api_port != self.port
