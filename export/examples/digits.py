@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
-from export.examples import data
+from export.examples import data, training
 from export.spec import InputSpec, ServingSpec
 
 IMAGE_INPUT = "image_bytes"
@@ -62,22 +62,9 @@ def build(seed: int = data.SEED, epochs: int = 25, verbose: int = 0) -> ServingS
         ],
         name="digits",
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(3e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+    facts, test_probabilities = training.fit_classifier(
+        model, splits, scaled, 3e-3, epochs, verbose
     )
-    weights = data.class_weights(splits.y_train)
-    history = model.fit(
-        scaled(splits.x_train),
-        splits.y_train,
-        validation_data=(scaled(splits.x_val), splits.y_val),
-        epochs=epochs,
-        batch_size=32,
-        class_weight=weights,
-        verbose=verbose,
-    )
-    test_probabilities = model.predict(scaled(splits.x_test), verbose=0)
     card = data.data_card(
         splits,
         [IMAGE_INPUT],
@@ -86,14 +73,8 @@ def build(seed: int = data.SEED, epochs: int = 25, verbose: int = 0) -> ServingS
         class_balance={"train": data.class_balance(splits.y_train, class_names)},
     )
     card["metrics"] = {"test": data.classification_metrics(splits.y_test, test_probabilities)}
-    card["training"] = {
-        "seed": seed,
-        "epochs": epochs,
-        "batch_size": 32,
-        "optimizer": "adam",
-        "learning_rate": 3e-3,
-        "final_validation_accuracy": float(history.history["val_accuracy"][-1]),
-    }
+    weights = {class_names[k]: v for k, v in facts.pop("class_weights").items()}
+    card["training"] = {"seed": seed, "class_weights": weights, **facts}
     card["test_labels"] = splits.y_test.tolist()
     return ServingSpec(
         name="digits",

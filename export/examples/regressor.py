@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from sklearn.datasets import load_diabetes
 
-from export.examples import data
+from export.examples import data, training
 from export.spec import InputSpec, ServingSpec, feature_name
 
 OUTPUT = "progression"
@@ -20,13 +20,8 @@ def build(seed: int = data.SEED, epochs: int = 150, verbose: int = 0) -> Serving
     splits = data.split(x, y, seed=data.SEED, stratify=False)
     keras.utils.set_random_seed(seed)
 
-    inputs = {n: keras.Input(shape=(), name=n, dtype="float32") for n in names}
-    stacked = keras.layers.Concatenate(name="features")(
-        [keras.layers.Reshape((1,), name=f"{n}_column")(inputs[n]) for n in names]
-    )
-    normalizer = keras.layers.Normalization(name="normalize")
-    normalizer.adapt(splits.x_train)
-    hidden = keras.layers.Dense(32, activation="relu", name="hidden")(normalizer(stacked))
+    inputs, normalized, _ = training.normalized_features(names, splits.x_train)
+    hidden = keras.layers.Dense(32, activation="relu", name="hidden")(normalized)
     # The target is in the hundreds: predict it in units of its training mean and std.
     raw = keras.layers.Dense(1, name="scaled")(hidden)
     mean, std = float(splits.y_train.mean()), float(splits.y_train.std())
@@ -35,7 +30,7 @@ def build(seed: int = data.SEED, epochs: int = 150, verbose: int = 0) -> Serving
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse", metrics=["mae"])
 
     def columns(matrix: np.ndarray) -> dict[str, np.ndarray]:
-        return {n: matrix[:, i] for i, n in enumerate(names)}
+        return training.columns(matrix, names)
 
     history = model.fit(
         columns(splits.x_train),

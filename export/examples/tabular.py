@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from sklearn.datasets import load_breast_cancer
 
-from export.examples import data
+from export.examples import data, training
 from export.spec import InputSpec, ServingSpec, feature_name
 
 
@@ -24,38 +24,16 @@ def build(
     splits = data.split(x, bunch.target.astype(np.int64), seed=data.SEED)
     keras.utils.set_random_seed(seed)
 
-    inputs = {n: keras.Input(shape=(), name=n, dtype="float32") for n in names}
-    stacked = keras.layers.Concatenate(name="features")(
-        [keras.layers.Reshape((1,), name=f"{n}_column")(inputs[n]) for n in names]
-    )
-    normalizer = keras.layers.Normalization(name="normalize")
-    normalizer.adapt(splits.x_train)
-    hidden = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(normalizer(stacked))
+    inputs, normalized, normalizer = training.normalized_features(names, splits.x_train)
+    hidden = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(normalized)
     hidden = keras.layers.Dropout(0.1, name="dropout")(hidden)
     probabilities = keras.layers.Dense(
         len(class_names), activation="softmax", name="probabilities"
     )(hidden)
     model = keras.Model(inputs, probabilities, name="tabular")
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-2),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+    facts, test_probabilities = training.fit_classifier(
+        model, splits, lambda x: training.columns(x, names), 1e-2, epochs, verbose
     )
-
-    def columns(matrix: np.ndarray) -> dict[str, np.ndarray]:
-        return {n: matrix[:, i] for i, n in enumerate(names)}
-
-    weights = data.class_weights(splits.y_train)
-    history = model.fit(
-        columns(splits.x_train),
-        splits.y_train,
-        validation_data=(columns(splits.x_val), splits.y_val),
-        epochs=epochs,
-        batch_size=32,
-        class_weight=weights,
-        verbose=verbose,
-    )
-    test_probabilities = model.predict(columns(splits.x_test), verbose=0)
     card = data.data_card(
         splits,
         names,
@@ -66,15 +44,12 @@ def build(
         },
     )
     card["metrics"] = {"test": data.classification_metrics(splits.y_test, test_probabilities)}
+    weights = {class_names[k]: v for k, v in facts.pop("class_weights").items()}
     card["training"] = {
         "seed": seed,
-        "epochs": epochs,
-        "batch_size": 32,
-        "optimizer": "adam",
-        "learning_rate": 1e-2,
         "hidden_units": hidden_units,
-        "class_weights": {class_names[k]: v for k, v in weights.items()},
-        "final_validation_accuracy": float(history.history["val_accuracy"][-1]),
+        "class_weights": weights,
+        **facts,
     }
     card["test_labels"] = splits.y_test.tolist()
     return ServingSpec(
@@ -83,7 +58,7 @@ def build(
         inputs=[InputSpec(n, "float32") for n in names],
         task="classifier",
         class_names=class_names,
-        examples=columns(splits.x_test),
+        examples=training.columns(splits.x_test, names),
         card=card,
         tracked={
             "normalization_mean": normalizer.adapt_mean.value,
