@@ -1,0 +1,1 @@
+"""Benchmarks: the embedded server against its floor and the FastAPI baseline users pick."""

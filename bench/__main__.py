@@ -1,0 +1,161 @@
+"""`python -m bench`: performance benchmarks (`server` now; more subcommands to come)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+QUICK = {
+    "requests": 300,
+    "warmup": 30,
+    "baseline_requests": 20,
+    "baseline_warmup": 3,
+    "requests_per_client": 10,
+}
+FULL = {
+    "requests": 2000,
+    "warmup": 200,
+    "baseline_requests": 200,
+    "baseline_warmup": 10,
+    "requests_per_client": 100,
+}
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Performance benchmarks of the serving bundle."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    server = commands.add_parser(
+        "server",
+        help="latency of our server against the floor and a FastAPI baseline; batching throughput",
+        description=(
+            "Model tabular, batch 1, one client on loopback: p50/p99 of gRPC and REST Predict "
+            "next to bare echo servers plus the in-process signature call (the floor) and a "
+            "FastAPI + Keras app (the baseline); then 32 concurrent gRPC clients with batching "
+            "off and on. Every server runs in its own process. Writes OUT/server.json and "
+            "OUT/server.md; exits 0 whether or not targets are met."
+        ),
+    )
+    server.add_argument(
+        "--models",
+        type=Path,
+        default=Path("models"),
+        metavar="DIR",
+        help="models folder holding tabular/<version> (default: %(default)s)",
+    )
+    server.add_argument(
+        "--out",
+        type=Path,
+        default=Path("build/bench"),
+        metavar="DIR",
+        help="where server.json, server.md and server logs go (default: %(default)s)",
+    )
+    server.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"small counts for a smoke run: {QUICK['requests']} requests per path",
+    )
+    server.add_argument(
+        "--requests",
+        type=int,
+        metavar="N",
+        help=f"timed requests per path (default: {FULL['requests']})",
+    )
+    server.add_argument(
+        "--warmup",
+        type=int,
+        metavar="N",
+        help=f"untimed requests first (default: {FULL['warmup']})",
+    )
+    server.add_argument(
+        "--baseline-requests",
+        type=int,
+        metavar="N",
+        help=f"timed requests to the slow FastAPI baseline (default: {FULL['baseline_requests']})",
+    )
+    server.add_argument(
+        "--clients",
+        type=int,
+        default=32,
+        metavar="N",
+        help="concurrent gRPC clients for the batching runs (default: %(default)s)",
+    )
+    server.add_argument(
+        "--requests-per-client",
+        type=int,
+        metavar="N",
+        help=f"timed requests per concurrent client (default: {FULL['requests_per_client']})",
+    )
+    server.add_argument(
+        "--batching-parameters",
+        type=Path,
+        metavar="FILE",
+        help="BatchingParameters for the batching-on run (default: the shipped file)",
+    )
+    server.add_argument(
+        "--server-flag",
+        action="append",
+        default=[],
+        metavar="FLAG",
+        help="extra flag for both of our servers, e.g. --server-flag=--grpc_max_threads=64 "
+        "(repeatable)",
+    )
+    return parser
+
+
+def _server(args: argparse.Namespace, command: str) -> int:
+    from bench.report import environment, to_document, write_files
+    from bench.server_bench import ServerBenchOptions, run_server_bench
+    from bench.tables import markdown, verdict
+    from bench.workload import WorkloadError
+
+    counts = dict(QUICK if args.quick else FULL)
+    for key in ("requests", "warmup", "baseline_requests", "requests_per_client"):
+        if getattr(args, key) is not None:
+            counts[key] = getattr(args, key)
+    extra = {"batching_parameters": args.batching_parameters} if args.batching_parameters else {}
+    options = ServerBenchOptions(
+        models=args.models,
+        out=args.out,
+        clients=args.clients,
+        server_flags=tuple(args.server_flag),
+        **counts,
+        **extra,
+    )
+    try:
+        result = run_server_bench(options)
+    except WorkloadError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    document = to_document(result, environment(command))
+    json_path, md_path = write_files(document, args.out)
+    print(markdown(document))
+    for target in document["targets"]:
+        print(f"{verdict(target)}: {target['name']} (measured {target['value']:.2f}x)")
+    print(f"\nwrote {json_path} and {md_path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    args = _build_parser().parse_args(args_list)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    command = shlex.join(["python", "-m", "bench", *args_list])
+    if args.command == "server":
+        return _server(args, command)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

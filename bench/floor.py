@@ -1,0 +1,134 @@
+"""The floor: bare gRPC and HTTP/1.1 echo servers that answer with a fixed, real-sized reply.
+
+Run one per process: `python -m bench.floor grpc|http --port P --reply-file F`. Each does
+no work beyond its transport, so its latency is the least any Python server can cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Sequence
+from concurrent import futures
+from pathlib import Path
+from typing import cast
+
+import grpc
+
+from bench.processes import HOST
+
+log = logging.getLogger(__name__)
+
+# The echo answers on Predict's own path, so the real PredictionServiceStub can call it.
+GRPC_SERVICE = "tensorflow.serving.PredictionService"
+GRPC_METHOD = "Predict"
+GRPC_PATH = f"/{GRPC_SERVICE}/{GRPC_METHOD}"
+GRPC_THREADS = 8  # the embedded server's default --grpc_max_threads on 2 CPUs
+
+
+def start_grpc_echo(port: int, reply: bytes, threads: int = GRPC_THREADS) -> grpc.Server:
+    """A grpcio server whose one unary method returns `reply` for any request bytes."""
+    handler = grpc.unary_unary_rpc_method_handler(
+        lambda request, context: reply,
+        request_deserializer=None,  # None keeps the raw bytes in both directions
+        response_serializer=None,
+    )
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=threads))
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(GRPC_SERVICE, {GRPC_METHOD: handler}),)
+    )
+    server.add_insecure_port(f"{HOST}:{port}")
+    server.start()
+    return server
+
+
+def http_response(body: bytes, content_type: str = "application/json") -> bytes:
+    """A complete HTTP/1.1 200 response with the headers our REST server sends."""
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode("latin-1") + body
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value.strip())
+    return 0
+
+
+class HttpEchoProtocol(asyncio.Protocol):
+    """Keep-alive HTTP/1.1: read a head and a Content-Length body, write the fixed response."""
+
+    def __init__(self, response: bytes) -> None:
+        self._response = response
+        self._buffer = bytearray()
+        self._transport: asyncio.Transport
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        while True:
+            end = self._buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self._buffer[:end])
+            total = end + 4 + _content_length(head)
+            if len(self._buffer) < total:
+                return
+            del self._buffer[:total]
+            self._transport.write(self._response)
+            if b"\r\nconnection: close" in head.lower():
+                self._transport.close()
+                return
+
+
+async def serve_http_echo(port: int, body: bytes, stopped: asyncio.Event) -> None:
+    """Serve the HTTP echo on loopback `port` until `stopped` is set."""
+    response = http_response(body)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: HttpEchoProtocol(response), HOST, port)
+    async with server:
+        await stopped.wait()
+
+
+def _run_grpc(port: int, reply: bytes) -> None:
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    server = start_grpc_echo(port, reply)
+    log.info("gRPC echo on %s:%d replying with %d bytes", HOST, port, len(reply))
+    stopped.wait()
+    server.stop(grace=0)
+
+
+async def _run_http(port: int, body: bytes) -> None:
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped.set)
+    log.info("HTTP echo on %s:%d replying with %d body bytes", HOST, port, len(body))
+    await serve_http_echo(port, body, stopped)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__)
+    parser.add_argument("transport", choices=["grpc", "http"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--reply-file", type=Path, required=True, help="bytes to answer with")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    reply = args.reply_file.read_bytes()
+    if args.transport == "grpc":
+        _run_grpc(args.port, reply)
+    else:
+        asyncio.run(_run_http(args.port, reply))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

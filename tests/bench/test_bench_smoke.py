@@ -1,0 +1,84 @@
+"""Smoke test of `python -m bench`: echo servers, timing and report code on tiny counts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import floor
+from bench.callers import HttpPost, grpc_channel
+from bench.measure import Throughput, run_concurrent, time_interleaved
+from bench.processes import ModuleSpec, free_port, port_open, run_modules
+from bench.report import ServerBenchResult, environment, to_document, write_files
+
+GRPC_REPLY = b"\x0a\x03abc" * 40
+HTTP_REPLY = b'{"predictions": [{"class_ids": 0}]}'
+
+
+def _echo_spec(transport: str, reply: bytes, tmp_path: Path) -> tuple[ModuleSpec, int]:
+    reply_file = tmp_path / f"{transport}.bin"
+    reply_file.write_bytes(reply)
+    port = free_port()
+    args = ["bench.floor", transport, f"--port={port}", f"--reply-file={reply_file}"]
+    return ModuleSpec(f"echo-{transport}", args, lambda: port_open(port)), port
+
+
+def test_echo_servers_feed_a_complete_report(tmp_path: Path) -> None:
+    grpc_spec, grpc_port = _echo_spec("grpc", GRPC_REPLY, tmp_path)
+    http_spec, http_port = _echo_spec("http", HTTP_REPLY, tmp_path)
+    with run_modules([grpc_spec, http_spec], tmp_path / "logs", timeout=60):
+        channel = grpc_channel(grpc_port)
+        echo = channel.unary_unary(floor.GRPC_PATH)  # raw bytes both ways
+        post = HttpPost(http_port, "/v1/models/tabular:predict", b'{"instances": [{"x": 1.0}]}')
+        try:
+            assert echo(b"request", timeout=10) == GRPC_REPLY
+            assert post() == HTTP_REPLY
+            latency = time_interleaved(
+                {"grpc": lambda: echo(b"request", timeout=10), "http": post},
+                requests={"grpc": 20, "http": 20},
+                warmup={"grpc": 2, "http": 2},
+                rounds=2,
+            )
+
+            def make_call():
+                stub_call = channel.unary_unary(floor.GRPC_PATH)
+                return lambda: stub_call(b"request", timeout=10)
+
+            runs = [run_concurrent(make_call, clients=4, requests_per_client=5) for _ in range(2)]
+        finally:
+            post.close()
+            channel.close()
+
+    assert latency["grpc"].count == 20 and latency["http"].count == 20
+    assert all(v.p50_ms > 0 and v.p99_ms >= v.p50_ms for v in latency.values())
+    throughput = Throughput.from_runs(runs)
+    assert throughput.requests == 40 and throughput.requests_per_second > 0
+
+    result = ServerBenchResult(
+        grpc=latency["grpc"],
+        rest=latency["http"],
+        grpc_echo=latency["grpc"],
+        http_echo=latency["http"],
+        signature_call=latency["http"],
+        fastapi=latency["grpc"],
+        batching_off=throughput,
+        batching_on=throughput,
+        settings={"model": "tabular", "requests": 20, "warmup": 2, "baseline_requests": 20},
+    )
+    json_path, md_path = write_files(to_document(result, environment("smoke")), tmp_path)
+    document = json.loads(json_path.read_text())
+    assert set(document["latency_ms"]) == {
+        "grpc_predict",
+        "rest_predict",
+        "grpc_echo",
+        "http_echo",
+        "signature_call",
+        "fastapi_predict",
+    }
+    assert set(document["floor_ms"]) == {"grpc", "rest"}
+    assert set(document["ratios"]) == {"grpc_vs_floor", "rest_vs_floor", "fastapi_vs_rest"}
+    assert document["throughput"]["batching_on_vs_off"] == 1.0
+    assert [t["met"] for t in document["targets"]] == [True, True, False]
+    assert document["environment"]["cpu_count"] >= 1
+    table = md_path.read_text()
+    assert "| gRPC Predict, our server |" in table and "target missed" in table
