@@ -11,6 +11,7 @@ from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from server.batching import BatchingOptions, BatchScheduler
 from server.errors import Code, ServingError, invalid_argument
+from server.signature_call import SignatureCall
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class Servable:
             self._loaded = tf.saved_model.load(str(self.path), tags=sorted(tags))
         except Exception as err:
             raise tf_error(err) from err
-        self._functions = dict(self._loaded.signatures)
+        self._functions = {k: SignatureCall(f) for k, f in self._loaded.signatures.items()}
         # One queue per signature: TF Serving batches per distinct set of tensor names.
         self._batchers = (
             {
@@ -108,10 +109,8 @@ class Servable:
         Raises:
             ServingError: TensorFlow rejected the inputs or failed while running.
         """
-        function = self._functions[signature]
         try:
-            tensors = {k: tf.constant(v) for k, v in inputs.items()}
-            outputs = function(**tensors)
+            outputs = self._functions[signature](inputs)
         except Exception as err:  # TF raises OpError, ValueError or TypeError for bad inputs
             raise tf_error(err) from err
         return {k: v.numpy() for k, v in outputs.items()}

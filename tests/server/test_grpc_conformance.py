@@ -113,6 +113,12 @@ ERRORS = [
         id="extra-input",
     ),
     pytest.param(
+        lambda: predict_request(x=np.ones((2, 2), np.float32)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "has shape [2,2], which is not compatible with the signature's [?]",
+        id="wrong-shape",
+    ),
+    pytest.param(
         lambda: predict_request(x=np.array([True])),
         grpc.StatusCode.INVALID_ARGUMENT,
         "Expects arg[0] to be float but bool is provided",
