@@ -11,10 +11,21 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from clients.examples import feature_values, make_example
 from clients.tensors import numpy_dtype
 
 # The key for a single output whose name a response leaves out (TF Serving omits it when a
 # signature has one output) and the caller did not say.
+__all__ = [
+    "DEFAULT_OUTPUT_NAME",
+    "decode_classify_response",
+    "decode_error",
+    "decode_predict_response",
+    "decode_regress_response",
+    "encode_examples",
+    "encode_predict_request",
+    "make_example",
+]
 DEFAULT_OUTPUT_NAME = "outputs"
 
 # The numeric dtypes TF Serving's JSON parser converts (AddValueToTensor); it answers
@@ -26,13 +37,6 @@ _JSON_DTYPES = frozenset(
 )
 
 # The Feature list each JSON-able Python value lands in (TF Serving's AddValueToFeature).
-_FEATURE_KINDS: dict[type, str] = {
-    bool: "int64_list",
-    int: "int64_list",
-    float: "float_list",
-    bytes: "bytes_list",
-    str: "bytes_list",
-}
 
 
 def _b64(value: bytes) -> dict[str, str]:
@@ -288,33 +292,10 @@ def decode_error(body: bytes | str) -> str | None:
     return error if isinstance(error, str) else None
 
 
-def _feature(name: str, value: Any) -> tuple[str | None, list[Any]]:
-    """The Feature list kind (None when empty) and Python values of one feature value."""
-    if isinstance(value, np.ndarray):
-        if value.ndim > 1:
-            raise ValueError(f"feature {name!r} is {value.ndim}-dimensional; features are flat")
-        value = value.tolist()
-    values = list(value) if isinstance(value, list | tuple) else [value]
-    values = [v.item() if isinstance(v, np.generic) else v for v in values]
-    kinds = set()
-    for v in values:
-        kind = next((k for t, k in _FEATURE_KINDS.items() if isinstance(v, t)), None)
-        if kind is None:
-            raise ValueError(f"feature {name!r} holds {type(v).__name__}; use numbers or strings")
-        if kind == "int64_list" and not -(2**63) <= v < 2**63:
-            raise ValueError(f"feature {name!r} holds {v}, outside the int64 range")
-        kinds.add(kind)
-    if kinds == {"int64_list", "float_list"}:  # a number list with any decimal is a float list
-        return "float_list", [float(v) for v in values]
-    if len(kinds) > 1:
-        raise ValueError(f"feature {name!r} mixes strings and numbers")
-    return (kinds.pop() if kinds else None), values
-
-
 def _features_json(features: Mapping[str, Any]) -> dict[str, Any]:
     out = {}
     for name, value in features.items():
-        kind, values = _feature(name, value)
+        kind, values = feature_values(name, value)
         if kind == "bytes_list":
             values = [_string_leaf(v) for v in values]
         scalar = not isinstance(value, list | tuple | np.ndarray)
@@ -342,31 +323,3 @@ def encode_examples(
         body["context"] = _features_json(context)
     body["examples"] = [_features_json(example) for example in examples]
     return _dumps(body)
-
-
-def make_example(features: Mapping[str, Any], message_class: Any = None) -> Any:
-    """A tf.train.Example of the features for gRPC classify and regress (encode_examples' rules).
-
-    message_class defaults to clients.protos.Example.
-
-    Raises:
-        ValueError: as encode_examples does.
-    """
-    if message_class is None:
-        from clients.protos import Example  # lazily: any class with these fields will do
-
-        message_class = Example
-    example = message_class()
-    feature_map = example.features.feature
-    for name, value in features.items():
-        kind, values = _feature(name, value)
-        feature = feature_map[name]  # creates the entry, so an empty list stays a feature
-        if kind == "bytes_list":
-            feature.bytes_list.value.extend(
-                [v if isinstance(v, bytes) else v.encode() for v in values]
-            )
-        elif kind == "int64_list":
-            feature.int64_list.value.extend([int(v) for v in values])
-        elif kind == "float_list":
-            feature.float_list.value.extend(values)
-    return example
