@@ -68,11 +68,19 @@ def throughput_table(doc: Document) -> str:
     return "\n".join(lines)
 
 
+def _load(value: object) -> str:
+    return "/".join(f"{v:.1f}" for v in value) if isinstance(value, list | tuple) else "?"
+
+
 def environment_line(doc: Document) -> str:
-    env = doc["environment"]
+    env, settings = doc["environment"], doc["settings"]
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
+    load = (
+        f"load average (1/5/15 min) {_load(settings.get('load_average_at_start'))} at start, "
+        f"{_load(settings.get('load_average_at_end'))} at end"
+    )
     return (
-        f"{env['date']}, {env['usable_cpus']} of {env['cpu_count']} CPUs, "
+        f"{env['date']}, {env['usable_cpus']} of {env['cpu_count']} CPUs, {load}; "
         f"Python {env['python']}, {versions}. Command: `{env['command']}`"
     )
 
@@ -85,7 +93,8 @@ def markdown(doc: Document) -> str:
         f"{settings.get('requests')} timed requests per path after "
         f"{settings.get('warmup')} warmup; FastAPI {settings.get('baseline_requests')}. "
         "Paths are timed in interleaved rounds. Floor = echo server + in-process signature "
-        "call (p50s added; p99s added, which is generous to the floor)."
+        "call, p50s added (p99s added likewise, which overstates the floor's p99 and so "
+        "flatters our p99 ratio)."
     )
     return (
         "\n\n".join(
