@@ -27,6 +27,7 @@ from serving_config.schema import parse_text
 
 log = logging.getLogger(__name__)
 DEFAULT_METRICS_PATH = "/monitoring/prometheus/metrics"
+MAX_BATCHING_THREADS = 256
 
 
 def batching_options(options: ServerOptions) -> BatchingOptions | None:
@@ -161,6 +162,18 @@ class ModelServer:
         server.start()
         self._grpc = server
         log.info("Running gRPC ModelServer at %s:%s ...", options.host, self.grpc_port)
+
+    def _worker_threads(self, configured: int) -> int:
+        """Request threads for an edge: enough, with batching on, to fill every batch.
+
+        TF Serving's gRPC server is asynchronous, so its thread limit does not cap how many
+        requests wait in a batch; here each waiting request holds a thread, so fewer threads
+        than max_batch_size x num_batch_threads would keep batches from filling.
+        """
+        if self._batching is None:
+            return configured
+        wanted = self._batching.max_batch_size * self._batching.num_batch_threads
+        return max(configured, min(wanted, MAX_BATCHING_THREADS))
 
     def _start_rest(self) -> None:
         options = self.options

@@ -219,10 +219,14 @@ def _from_field(
         # upb's repeated fields implement __array__, a block copy: 150,528 floats take 0.04 ms
         # against 8 ms for np.fromiter (which is ~2 us faster at 16 values but goes through
         # Python floats). The narrowing astype wraps out-of-range int_val like TF's C++ copy.
-        raw = np.array(field, dtype=_FIELD_DTYPES[encoding.field])
-        values = raw.astype(encoding.carrier, copy=False).view(encoding.numpy)
+        field_dtype = _FIELD_DTYPES[encoding.field]
+        values = np.array(field, dtype=field_dtype)
+        if field_dtype != encoding.numpy:
+            values = values.astype(encoding.carrier, copy=False).view(encoding.numpy)
     # TF's FromProtoField: extra values are ignored, missing ones repeat the last value.
-    if given >= count:
+    if given == count:
+        return values
+    if given > count:
         return values[:count]
     return np.concatenate([values, np.repeat(values[-1:], count - given)])
 
@@ -231,7 +235,8 @@ def to_numpy(proto: TensorProto) -> np.ndarray:
     """The array a TensorProto holds, from tensor_content when set, else its typed field.
 
     As in TensorFlow, no typed values mean zeros, fewer values than the shape needs are
-    padded with the last one, and extra values are ignored. Arrays read from tensor_content are read-only views of the bytes.
+    padded with the last one, and extra values are ignored. Arrays read from tensor_content
+    are read-only views of the bytes.
 
     Raises:
         ServingError: INVALID_ARGUMENT for an unsupported dtype, an unknown-rank or negative
