@@ -1,0 +1,1 @@
+"""Checks for the deployment files: kustomize renders, Kubernetes schemas, Prometheus rules."""

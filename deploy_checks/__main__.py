@@ -1,0 +1,97 @@
+"""`python -m deploy_checks`: check the deployment files, render an overlay, or regenerate rules.
+
+python -m deploy_checks [check]               what `make k8s-check` runs
+python -m deploy_checks render prod [--image registry/tfserving-bundle:3]
+python -m deploy_checks generate              rewrite the PrometheusRule from the rules file
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from deploy_checks import dashboard, rules
+from deploy_checks.kustomize import RenderError, render_overlay, render_overlay_text
+from deploy_checks.layout import ROOT, overlays
+from deploy_checks.schemas import KUBERNETES_VERSIONS, validation_problems
+from deploy_checks.tools import ToolMissing
+
+
+def check() -> int:
+    """Render and validate every overlay, then check the rules and the dashboard."""
+    failed = False
+    for overlay in overlays():
+        started = time.perf_counter()
+        try:
+            objects = render_overlay(overlay)
+        except RenderError as err:
+            print(f"FAIL overlay {overlay}: {err}")
+            failed = True
+            continue
+        problems = [p for v in KUBERNETES_VERSIONS for p in validation_problems(objects, v)]
+        for problem in problems:
+            print(f"FAIL overlay {overlay}: {problem}")
+        failed |= bool(problems)
+        if not problems:
+            kinds = ", ".join(sorted({obj["kind"] for obj in objects}))
+            took = time.perf_counter() - started
+            print(
+                f"ok   overlay {overlay}: {len(objects)} objects valid for Kubernetes "
+                f"{' and '.join(KUBERNETES_VERSIONS)} ({kinds}) in {took:.1f}s"
+            )
+    for name, problems in [
+        (f"rules {rules.RULES.relative_to(ROOT)} (promtool)", rules.promtool_problems()),
+        (f"{rules.PROMETHEUS_RULE.relative_to(ROOT)}", rules.prometheus_rule_problems()),
+        (
+            f"dashboard {dashboard.DASHBOARD.relative_to(ROOT)}",
+            dashboard.structure_problems(dashboard.load()),
+        ),
+    ]:
+        for problem in problems:
+            print(f"FAIL {name}: {problem}")
+        failed |= bool(problems)
+        if not problems:
+            print(f"ok   {name}")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy_checks",
+        description=__doc__.splitlines()[0].split(": ", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser(
+        "check",
+        help="render and validate every k8s overlay, promtool the rules, check the "
+        "PrometheusRule and the dashboard (the default)",
+    )
+    render = commands.add_parser("render", help="print an overlay's manifests, for kubectl apply")
+    render.add_argument("overlay", choices=overlays())
+    render.add_argument(
+        "--image", help="run this image (e.g. the one `make image` built) instead of the stock one"
+    )
+    commands.add_parser(
+        "generate", help="rewrite k8s/components/monitoring/prometheusrule.yaml from the rules file"
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "generate":
+            print(f"wrote {rules.write_prometheus_rule().relative_to(ROOT)}")
+            return 0
+        if args.command == "render":
+            print(render_overlay_text(args.overlay, args.image), end="")
+            return 0
+        return check()
+    except RenderError as err:
+        print(f"FAIL {err}", file=sys.stderr)
+        return 1
+    except ToolMissing as err:
+        print(f"FAIL {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
