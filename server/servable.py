@@ -22,7 +22,16 @@ INIT_OP_SIGNATURE = "__saved_model_init_op"
 def read_meta_graph(version_dir: Path, tags: set[str]) -> meta_graph_pb2.MetaGraphDef:
     """The MetaGraphDef whose tag set equals `tags` (TF Serving reads signatures from it)."""
     saved = saved_model_pb2.SavedModel()
-    saved.ParseFromString((version_dir / "saved_model.pb").read_bytes())
+    try:
+        saved.ParseFromString((version_dir / "saved_model.pb").read_bytes())
+    except OSError as err:
+        raise ServingError(
+            Code.NOT_FOUND, f"Could not read SavedModel at {version_dir}: {err}"
+        ) from err
+    except Exception as err:  # protobuf's DecodeError
+        raise ServingError(
+            Code.DATA_LOSS, f"Could not parse SavedModel at {version_dir}: {err}"
+        ) from err
     for meta_graph in saved.meta_graphs:
         if set(meta_graph.meta_info_def.tags) == tags:
             return meta_graph

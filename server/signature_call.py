@@ -31,6 +31,16 @@ class SignatureCall:
         self._specs = dict(kwargs)
         self._order = sorted(kwargs)
         self._dtypes = [kwargs[name].dtype.as_datatype_enum for name in self._order]
+        # name -> (rank or None, [(axis, size)] for the axes whose size is fixed)
+        self._shapes = {
+            name: (None, [])
+            if spec.shape.rank is None
+            else (
+                spec.shape.rank,
+                [(i, d) for i, d in enumerate(spec.shape.as_list()) if d is not None],
+            )
+            for name, spec in kwargs.items()
+        }
         self._flat = (
             not args
             and all(isinstance(spec, tf.TensorSpec) for spec in kwargs.values())
@@ -38,17 +48,14 @@ class SignatureCall:
         )
 
     def _check_shape(self, name: str, array: np.ndarray) -> None:
-        shape = self._specs[name].shape
-        if shape.rank is None:
+        rank, fixed = self._shapes[name]
+        shape = array.shape
+        if rank is None or (len(shape) == rank and all(shape[i] == size for i, size in fixed)):
             return
-        if len(array.shape) != shape.rank or any(
-            want is not None and want != got
-            for want, got in zip(shape.as_list(), array.shape, strict=True)
-        ):
-            raise invalid_argument(
-                f"Input '{name}' has shape {_shape_text(array.shape)}, which is not compatible "
-                f"with the signature's {_shape_text(shape.as_list())}"
-            )
+        raise invalid_argument(
+            f"Input '{name}' has shape {_shape_text(shape)}, which is not compatible "
+            f"with the signature's {_shape_text(self._specs[name].shape.as_list())}"
+        )
 
     def __call__(self, inputs: dict[str, np.ndarray]) -> dict[str, tf.Tensor]:
         """Outputs keyed by alias.
