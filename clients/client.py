@@ -1,0 +1,214 @@
+"""The interface GrpcClient and RestClient share: same methods, arguments, results and errors."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from clients.errors import InvalidInputError, ModelNotFoundError
+from clients.inputs import Inputs
+from clients.retry import RetryPolicy, deadline_after
+from clients.signatures import Signature, SignatureCache, VersionStatus, find_signature
+from clients.spec import ModelTarget
+
+__all__ = ["DEFAULT_TIMEOUT", "ServingClient"]
+
+DEFAULT_TIMEOUT = 10.0
+Features = Mapping[str, Any]
+
+
+class ServingClient(ABC):
+    """A TF Serving client; switching GrpcClient for RestClient changes nothing else.
+
+    Every call has a deadline (timeout seconds, the client's unless given per call) and
+    retries, within it, calls that found no server. Use it as a context manager, or close it.
+    """
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None) -> None:
+        deadline_after(timeout)  # validates
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._signatures = SignatureCache()
+
+    def predict(
+        self,
+        model: str,
+        inputs: Inputs,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        signature: str | None = None,
+        output_filter: Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Run a predict signature: {input alias: array} (or one array) -> {output alias: array}.
+
+        Inputs may be numpy arrays, lists, Python scalars, bytes or str; lists take the
+        signature's dtype. output_filter limits the outputs returned.
+
+        Raises:
+            ValueError: both version and label given, a timeout not positive, a bare value
+                for a signature with several inputs, or values that cannot be encoded.
+            ModelNotFoundError: the model or version is not served.
+            InvalidInputError: the server refused the inputs, signature, label or filter.
+            ResourceExhaustedError: the request is over the server's size limit or quota.
+            ServerUnavailableError: no server answered, after bounded retries.
+            DeadlineExceededError: the deadline passed.
+            ServerError: the server failed.
+        """
+        target = ModelTarget(model, version, label, signature)
+        deadline = self._deadline(timeout)
+        try:
+            return self._predict(target, inputs, output_filter, deadline)
+        except (InvalidInputError, ModelNotFoundError):
+            self._signatures.discard(target.address)  # the signature may have changed
+            raise
+
+    def classify(
+        self,
+        model: str,
+        examples: Sequence[Features],
+        *,
+        context: Features | None = None,
+        version: int | None = None,
+        label: str | None = None,
+        signature: str | None = None,
+        timeout: float | None = None,
+    ) -> list[list[tuple[str, float]]]:
+        """Classify examples given as {feature: value} dicts: (label, score) pairs per example.
+
+        context holds features common to every example.
+
+        Raises:
+            ValueError: both version and label given, a timeout not positive, or a feature
+                value that is not a number, string or flat list of them.
+            ModelNotFoundError: the model or version is not served.
+            InvalidInputError: the server refused the examples, signature or label.
+            ResourceExhaustedError: the request is over the server's size limit or quota.
+            ServerUnavailableError: no server answered, after bounded retries.
+            DeadlineExceededError: the deadline passed.
+            ServerError: the server failed.
+        """
+        target = ModelTarget(model, version, label, signature)
+        return self._classify(target, examples, context, self._deadline(timeout))
+
+    def regress(
+        self,
+        model: str,
+        examples: Sequence[Features],
+        *,
+        context: Features | None = None,
+        version: int | None = None,
+        label: str | None = None,
+        signature: str | None = None,
+        timeout: float | None = None,
+    ) -> list[float]:
+        """Regress examples given as {feature: value} dicts: one value per example.
+
+        Raises:
+            The errors of classify.
+        """
+        target = ModelTarget(model, version, label, signature)
+        return self._regress(target, examples, context, self._deadline(timeout))
+
+    def get_model_metadata(
+        self,
+        model: str,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Signature]:
+        """The model's signatures: {name: {"inputs": ..., "outputs": ..., "method_name": ...}}.
+
+        Each input and output is {"dtype": "DT_FLOAT", "shape": [-1, 3]} (shape None when
+        its rank is unknown).
+
+        Raises:
+            ValueError: both version and label given, or a timeout not positive.
+            ModelNotFoundError: the model or version is not served.
+            InvalidInputError: the label is unknown.
+            ServerUnavailableError: no server answered, after bounded retries.
+            DeadlineExceededError: the deadline passed.
+            ServerError: the server failed or answered something else than metadata.
+        """
+        target = ModelTarget(model, version, label)
+        signatures = self._metadata(target, self._deadline(timeout))
+        self._signatures.put(target, signatures)
+        return signatures
+
+    def get_model_status(
+        self, model: str, *, version: int | None = None, timeout: float | None = None
+    ) -> list[VersionStatus]:
+        """The state of each version the server knows (all, or the given one), newest first.
+
+        Raises:
+            ValueError: a timeout not positive.
+            ModelNotFoundError: the server knows no version of the model (or not this one).
+            ServerUnavailableError: no server answered, after bounded retries.
+            DeadlineExceededError: the deadline passed.
+            ServerError: the server failed or answered something else than a status.
+        """
+        target = ModelTarget(model, version)
+        return self._status(target, self._deadline(timeout))
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection(s). The client cannot be used afterwards."""
+
+    def __enter__(self) -> ServingClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _deadline(self, timeout: float | None) -> float:
+        return deadline_after(self.timeout if timeout is None else timeout)
+
+    def _signature(self, target: ModelTarget, deadline: float) -> Signature:
+        """The target's signature, from the cache or the server's metadata.
+
+        Raises:
+            InvalidInputError: the model has no such signature; or as get_model_metadata.
+        """
+        signatures = self._signatures.get(target.address)
+        if signatures is None:
+            signatures = self._metadata(target.address, deadline)
+            self._signatures.put(target.address, signatures)
+        return find_signature(signatures, target.name, target.signature_name)
+
+    @abstractmethod
+    def _predict(
+        self,
+        target: ModelTarget,
+        inputs: Inputs,
+        output_filter: Sequence[str] | None,
+        deadline: float,
+    ) -> dict[str, np.ndarray]: ...
+
+    @abstractmethod
+    def _classify(
+        self,
+        target: ModelTarget,
+        examples: Sequence[Features],
+        context: Features | None,
+        deadline: float,
+    ) -> list[list[tuple[str, float]]]: ...
+
+    @abstractmethod
+    def _regress(
+        self,
+        target: ModelTarget,
+        examples: Sequence[Features],
+        context: Features | None,
+        deadline: float,
+    ) -> list[float]: ...
+
+    @abstractmethod
+    def _metadata(self, target: ModelTarget, deadline: float) -> dict[str, Signature]: ...
+
+    @abstractmethod
+    def _status(self, target: ModelTarget, deadline: float) -> list[VersionStatus]: ...

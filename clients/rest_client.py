@@ -1,0 +1,170 @@
+"""RestClient: TF Serving's REST API (/v1/models/...) over one requests.Session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import requests
+
+from clients import rest_json
+from clients.client import DEFAULT_TIMEOUT, Features, ServingClient
+from clients.errors import (
+    DeadlineExceededError,
+    InvalidInputError,
+    ServerError,
+    ServerUnavailableError,
+    ServingClientError,
+    error_for_http_status,
+)
+from clients.inputs import Inputs, name_inputs
+from clients.retry import RetryPolicy, call_with_retries
+from clients.signatures import Signature, VersionStatus, signatures_from_json, statuses_from_json
+from clients.spec import ModelTarget
+
+__all__ = ["RestClient"]
+
+
+def _error_for_request_exception(err: requests.RequestException) -> ServingClientError:
+    if isinstance(err, requests.Timeout):  # before ConnectionError: ConnectTimeout is both
+        return DeadlineExceededError(str(err))
+    if isinstance(err, requests.ConnectionError):  # refused, reset, DNS, TLS handshake
+        return ServerUnavailableError(str(err))
+    return ServingClientError(str(err))
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as err:
+        raise ServerError(f"the server's answer is not JSON: {body[:200]!r}") from err
+
+
+def _float32(value: float) -> float:
+    # The server's float32 value as gRPC delivers it, not the shortest decimal printing it.
+    return float(np.float32(value))
+
+
+class RestClient(ServingClient):
+    """A TF Serving REST client, e.g. RestClient("http://localhost:8501").
+
+    For https, verify is True (system CAs), False, or a CA bundle path; cert is a client
+    certificate path, or a (certificate, key) pair of paths, for servers or proxies that
+    ask for one. One requests.Session, so connections are kept alive and reused.
+    Predict reads the signature's metadata once (cached) to name and type the outputs,
+    since JSON carries neither a single output's name nor dtypes.
+
+    Raises:
+        ValueError: for a timeout that is not positive.
+    """
+
+    def __init__(
+        self,
+        url: str = "http://localhost:8501",
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__(timeout, retry)
+        self.url = url.rstrip("/") if "://" in url else f"http://{url.rstrip('/')}"
+        self._session = requests.Session()
+        # Passed with each request: requests lets REQUESTS_CA_BUNDLE override Session.verify.
+        self._tls: dict[str, Any] = {"verify": verify, "cert": cert}
+
+    def close(self) -> None:
+        """Close the session's pooled connections."""
+        self._session.close()
+
+    def _call(self, method: str, path: str, deadline: float, body: bytes | None = None) -> bytes:
+        url = self.url + path
+        headers = {"Content-Type": "application/json"} if body is not None else None
+
+        def attempt(seconds_left: float) -> bytes:
+            try:
+                response = self._session.request(
+                    method, url, data=body, headers=headers, timeout=seconds_left, **self._tls
+                )
+                response.raise_for_status()
+            except requests.HTTPError as err:
+                status, content = err.response.status_code, err.response.content
+                message = rest_json.decode_error(content) or content.decode(errors="replace")
+                raise error_for_http_status(status, message) from err
+            except requests.RequestException as err:
+                raise _error_for_request_exception(err) from err
+            return response.content
+
+        return call_with_retries(attempt, self.retry, deadline)
+
+    def _predict(
+        self,
+        target: ModelTarget,
+        inputs: Inputs,
+        output_filter: Sequence[str] | None,
+        deadline: float,
+    ) -> dict[str, np.ndarray]:
+        signature = self._signature(target, deadline)
+        body = rest_json.encode_predict_request(name_inputs(inputs, signature), target.signature)
+        answer = self._call("POST", f"{target.rest_path()}:predict", deadline, body)
+        dtypes = {name: info["dtype"] for name, info in signature["outputs"].items()}
+        try:
+            outputs = rest_json.decode_predict_response(answer, dtypes, list(dtypes))
+        except ValueError as err:
+            raise ServerError(f"malformed predict response: {err}") from err
+        if not output_filter:
+            return outputs
+        unknown = sorted(set(output_filter) - set(outputs))
+        if unknown:  # gRPC's server-side check, which the REST API lacks
+            raise InvalidInputError(
+                f"output tensor alias not found in signature: {', '.join(unknown)} "
+                f"Outputs expected to be in the set {{{','.join(sorted(outputs))}}}."
+            )
+        return {name: outputs[name] for name in output_filter}
+
+    def _examples(
+        self,
+        verb: str,
+        target: ModelTarget,
+        examples: Sequence[Features],
+        context: Features | None,
+        deadline: float,
+    ) -> bytes:
+        body = rest_json.encode_examples(examples, context, target.signature)
+        return self._call("POST", f"{target.rest_path()}:{verb}", deadline, body)
+
+    def _classify(
+        self,
+        target: ModelTarget,
+        examples: Sequence[Features],
+        context: Features | None,
+        deadline: float,
+    ) -> list[list[tuple[str, float]]]:
+        answer = self._examples("classify", target, examples, context, deadline)
+        try:
+            results = rest_json.decode_classify_response(answer)
+        except ValueError as err:
+            raise ServerError(f"malformed classify response: {err}") from err
+        return [[(label, _float32(score)) for label, score in pairs] for pairs in results]
+
+    def _regress(
+        self,
+        target: ModelTarget,
+        examples: Sequence[Features],
+        context: Features | None,
+        deadline: float,
+    ) -> list[float]:
+        answer = self._examples("regress", target, examples, context, deadline)
+        try:
+            return [_float32(v) for v in rest_json.decode_regress_response(answer)]
+        except ValueError as err:
+            raise ServerError(f"malformed regress response: {err}") from err
+
+    def _metadata(self, target: ModelTarget, deadline: float) -> dict[str, Signature]:
+        answer = self._call("GET", f"{target.rest_path()}/metadata", deadline)
+        return signatures_from_json(_json(answer))
+
+    def _status(self, target: ModelTarget, deadline: float) -> list[VersionStatus]:
+        return statuses_from_json(_json(self._call("GET", target.rest_path(), deadline)))

@@ -1,0 +1,79 @@
+"""The clients work in a process where importing tensorflow or tensorflow_serving fails."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import ROOT
+
+SCRIPT = """
+import asyncio, json, sys
+
+class BlockTensorFlow:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {"tensorflow", "tensorflow_serving"}:
+            raise ImportError(f"blocked: {name}")
+        return None
+
+sys.meta_path.insert(0, BlockTensorFlow())
+try:
+    import tensorflow_serving.apis  # noqa: F401
+except ImportError:
+    pass
+else:
+    raise SystemExit("the blocker let tensorflow_serving in")
+
+from clients import AsyncGrpcClient, GrpcClient, ModelNotFoundError, RestClient
+
+rest_url, grpc_target = sys.argv[1], sys.argv[2]
+results = {}
+with GrpcClient(grpc_target) as grpc_client, RestClient(rest_url) as rest_client:
+    for name, client in (("grpc", grpc_client), ("rest", rest_client)):
+        results[name] = {
+            "predict": client.predict("half_plus_two", [1.0, 2.0], version=123)["y"].tolist(),
+            "strings": client.predict("identity", {"x": [b"\\x00a"]}, signature="string")[
+                "y_bytes"
+            ].tolist()[0].hex(),
+            "classify": client.classify(
+                "half_plus_two", [{"x": 1.0}], version=123, signature="classify_x_to_y"
+            ),
+            "metadata": client.get_model_metadata("half_plus_two")["serving_default"],
+            "status": [s.state for s in client.get_model_status("half_plus_two")],
+        }
+        try:
+            client.predict("no_such_model", {"x": [1.0]})
+        except ModelNotFoundError as err:
+            results[name]["error"] = type(err).__name__
+
+async def use_async():
+    async with AsyncGrpcClient(grpc_target) as client:
+        return (await client.predict("half_plus_two", {"x": [4.0]}, label="stable"))["y"].tolist()
+
+results["async"] = asyncio.run(use_async())
+loaded = sorted(m for m in sys.modules if m.partition(".")[0] in {"tensorflow", "tensorflow_serving"})
+results["loaded"] = loaded
+print(json.dumps(results))
+"""
+
+
+def test_clients_without_tensorflow(server) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(SCRIPT), server.rest, server.grpc],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert results["loaded"] == []
+    assert results["grpc"] == results["rest"]
+    assert results["grpc"]["predict"] == [2.5, 3.0]
+    assert results["grpc"]["strings"] == "0061"
+    assert results["grpc"]["classify"] == [[["y", 2.5]]]
+    assert results["grpc"]["status"] == ["AVAILABLE", "AVAILABLE"]
+    assert results["grpc"]["error"] == "ModelNotFoundError"
+    assert results["async"] == [4.0]
