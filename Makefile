@@ -16,6 +16,16 @@ REST_PORT ?= 8501
 BATCHING ?= 0
 SERVER_FLAGS ?=
 LOCAL_CONFIG := $(BUILD)/models.config
+BENCH_ARGS ?=
+KUBECTL ?= kubectl
+DOCKER ?= docker
+OVERLAY ?= dev
+IMAGE ?= tfserving-bundle
+TAG ?= $(shell git rev-parse --short HEAD)
+GPU ?= 0
+# The pinned TF Serving image, read from the Dockerfile (evaluated only when used).
+TFS_IMAGE = $(shell sed -n 's/^ARG TFS_IMAGE=//p' Dockerfile)
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 
 ##@ Getting started
 
@@ -71,8 +81,49 @@ lint: $(STAMP) ## Lint and format-check with ruff
 	$(VENV)/bin/ruff format --check .
 
 .PHONY: test
-test: $(STAMP) lint ## Run lint and the whole test suite
+test: $(STAMP) system-deps lint ## Run lint and the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+##@ Performance
+
+.PHONY: bench
+bench: $(STAMP) ## Benchmark the server against its floor and a FastAPI baseline (~3 min); writes $(BUILD)/bench/
+	test -d $(MODELS)/tabular || $(PY) -m export examples --base-dir $(MODELS)
+	$(PY) -m bench server --models $(MODELS) --out $(BUILD)/bench $(BENCH_ARGS)
+
+##@ Kubernetes and Docker
+
+.PHONY: system-deps
+system-deps: ## Install what tests need from Debian if missing: prometheus (with promtool), kubectl
+	@if command -v promtool >/dev/null; then echo "promtool: $$(command -v promtool)"; \
+	else $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; fi
+	@if command -v $(KUBECTL) >/dev/null; then echo "kubectl: $$(command -v $(KUBECTL))"; \
+	else $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends kubernetes-client; fi
+
+.PHONY: k8s-check
+k8s-check: $(STAMP) ## Render every k8s overlay, validate it against the Kubernetes schemas, promtool the rules
+	$(PY) -m deploy_checks check
+
+.PHONY: k8s-generate
+k8s-generate: $(STAMP) ## Regenerate k8s/components/monitoring/prometheusrule.yaml from deploy/prometheus/
+	$(PY) -m deploy_checks generate
+
+.PHONY: image
+image: ## Build $(IMAGE):$(TAG): the pinned tensorflow/serving with $(MODELS)/ and serving_config/ baked in (GPU=1)
+	@command -v $(DOCKER) >/dev/null || { echo "image needs Docker 23+ (BuildKit); without it use make serve"; exit 1; }
+	@test -d $(MODELS) || { echo "no $(MODELS)/ to bake in: run make export first"; exit 1; }
+	$(DOCKER) build -f Dockerfile --build-context models=$(MODELS) \
+	  $(if $(filter 1,$(GPU)),--build-arg TFS_IMAGE=$(TFS_IMAGE)-gpu) \
+	  -t $(IMAGE):$(TAG) serving_config
+
+.PHONY: serve-docker
+serve-docker: image ## Run the real TF Serving with the baked models and the k8s flags (REST $(REST_PORT), gRPC $(GRPC_PORT))
+	$(DOCKER) run --rm --read-only --tmpfs /tmp \
+	  -p $(GRPC_PORT):8500 -p $(REST_PORT):8501 $(IMAGE):$(TAG)
+
+.PHONY: deploy
+deploy: $(STAMP) ## kubectl apply k8s/overlays/$(OVERLAY) (dev, prod, gpu) running $(IMAGE):$(TAG), built by make image
+	$(PY) -m deploy_checks render $(OVERLAY) --image $(IMAGE):$(TAG) | $(KUBECTL) apply -f -
 
 .PHONY: clean
 clean: ## Remove build output and exported models (keeps .venv)

@@ -20,7 +20,7 @@ from server.errors import Code, ServingError, invalid_argument
 from server.metrics import ServingMetrics
 from server.repository import ModelRepository
 from server.servable import DEFAULT_SIGNATURE, Servable
-from server.tensors import to_numpy, to_proto
+from server.tensors import inputs_to_numpy, to_proto
 
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
@@ -86,7 +86,7 @@ class ServingCore:
         self, request: predict_pb2.PredictRequest, time_remaining: float | None = None
     ):
         with self.repository.acquire(*spec_choice(request.model_spec)) as servable:
-            inputs = {alias: to_numpy(tensor) for alias, tensor in request.inputs.items()}
+            inputs = inputs_to_numpy(request.inputs)
             run = self.timed_run(servable, "Predict", self.deadline(time_remaining))
             signature = request.model_spec.signature_name
             outputs = inference.predict(

@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 from tensorflow.core.framework import tensor_pb2, types_pb2
 
 from server.errors import Code, ServingError
-from server.tensors import dtype_name, numpy_dtype, tf_dtype, to_numpy, to_proto
+from server.tensors import dtype_name, inputs_to_numpy, numpy_dtype, tf_dtype, to_numpy, to_proto
 
 DTYPES = [
     pytest.param(types_pb2.DT_FLOAT, np.dtype(np.float32), id="float"),
@@ -389,3 +389,33 @@ def test_property_round_trip_and_tensorflow_agree(array, use_tensor_content) -> 
     assert_identical(to_numpy(proto), array)
     # make_ndarray reads float_val through Python floats, which may quiet a NaN: compare values.
     assert_equal_values(tf.make_ndarray(proto), array)
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        pytest.param(
+            {f"f{i}": make_proto(types_pb2.DT_FLOAT, (1,), float_val=[i / 3]) for i in range(30)},
+            id="scalar-floats",
+        ),
+        pytest.param(
+            {
+                "a": make_proto(types_pb2.DT_FLOAT, (1,), float_val=[1.5]),
+                "b": make_proto(types_pb2.DT_FLOAT, (2,), float_val=[1, 2]),
+            },
+            id="mixed-shapes",
+        ),
+        pytest.param(
+            {
+                "a": make_proto(types_pb2.DT_FLOAT, (1,), float_val=[1.5]),
+                "b": make_proto(types_pb2.DT_INT32, (1,), int_val=[3]),
+            },
+            id="mixed-dtypes",
+        ),
+    ],
+)
+def test_inputs_to_numpy_equals_one_by_one(inputs) -> None:
+    together = inputs_to_numpy(inputs)
+    assert together.keys() == inputs.keys()
+    for alias, proto in inputs.items():
+        assert_identical(together[alias], to_numpy(proto))
