@@ -194,6 +194,8 @@ class ModelServer:
                 options.rest_api_num_threads, thread_name_prefix="rest"
             ),
             exact_handlers=exact,
+            # With batching, requests must wait for their batch on worker threads.
+            inline_when_alone=self._batching is None,
         )
         self._http.run_in_thread()
         self.rest_port = self._http.port

@@ -31,11 +31,13 @@ class HttpConnection(asyncio.Protocol):
         max_body_bytes: int,
         executor: Executor | None,
         connections: set[HttpConnection],
+        inline_when_alone: bool = False,
     ) -> None:
         self._dispatcher = dispatcher
         self._max_body = max_body_bytes
         self._executor = executor
         self._connections = connections
+        self._inline_when_alone = inline_when_alone
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self._buf = bytearray()
@@ -170,7 +172,10 @@ class HttpConnection(asyncio.Protocol):
         return body
 
     def _dispatch(self, head: RequestHead, body: bytes) -> None:
-        if self._executor is None:
+        # A lone client gains nothing from the executor but pays two thread hand-offs per
+        # request; with several connections open, the executor lets them run side by side.
+        inline_alone = self._inline_when_alone and len(self._connections) == 1
+        if self._executor is None or inline_alone:
             self._send(*self._dispatcher.respond(head, body))
             return
         try:

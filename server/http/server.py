@@ -22,7 +22,8 @@ class HttpServer:
 
     ``handler`` gets every request whose target matches ``(?i)/v1/.*``; ``exact_handlers``
     (path -> handler, e.g. the Prometheus page) take precedence. Handlers are blocking
-    functions, run on ``executor`` when one is given, else inline on the loop thread.
+    functions, run on ``executor`` when one is given, else inline on the loop thread; with
+    ``inline_when_alone`` they also run inline while only one connection is open.
     """
 
     def __init__(
@@ -35,12 +36,14 @@ class HttpServer:
         gzip_limit_bytes: int = 100 * MiB,
         executor: ThreadPoolExecutor | None = None,
         exact_handlers: Mapping[str, Handler] | None = None,
+        inline_when_alone: bool = False,
     ) -> None:
         self.host = host
         self._requested_port = port
         self._port: int | None = None
         self._max_body = max_body_bytes
         self._executor = executor
+        self._inline_when_alone = inline_when_alone
         self._dispatcher = Dispatcher(handler, exact_handlers or {}, gzip_limit_bytes)
         self._connections: set[HttpConnection] = set()
         self._server: asyncio.Server | None = None
@@ -75,7 +78,13 @@ class HttpServer:
         logger.info("HTTP server listening on %s:%d", self.host, self._port)
 
     def _new_connection(self) -> HttpConnection:
-        return HttpConnection(self._dispatcher, self._max_body, self._executor, self._connections)
+        return HttpConnection(
+            self._dispatcher,
+            self._max_body,
+            self._executor,
+            self._connections,
+            self._inline_when_alone,
+        )
 
     async def close(self) -> None:
         """Stop accepting, close every open connection and wait for the listener to go."""

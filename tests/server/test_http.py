@@ -553,3 +553,24 @@ def test_port_zero_binds_a_free_port_and_stop_releases_it(serve: Callable[..., H
 def test_binding_a_taken_port_fails_in_the_caller(server: HttpServer):
     with pytest.raises(OSError):
         HttpServer(echo, "127.0.0.1", server.port).run_in_thread()
+
+
+def test_a_lone_connection_is_served_inline_and_several_use_the_executor():
+    threads: list[str] = []
+
+    def where(request: Request) -> Response:
+        threads.append(threading.current_thread().name)
+        return Response(200, b"{}", "application/json")
+
+    with ThreadPoolExecutor(2, thread_name_prefix="pool") as executor:
+        server = HttpServer(where, "127.0.0.1", 0, executor=executor, inline_when_alone=True)
+        server.run_in_thread()
+        try:
+            with requests.Session() as one:
+                one.get(url(server, "/v1/a"), timeout=10)
+                with requests.Session() as two:
+                    two.get(url(server, "/v1/b"), timeout=10)
+        finally:
+            server.stop()
+    assert not threads[0].startswith("pool"), threads
+    assert threads[1].startswith("pool"), threads
