@@ -30,6 +30,7 @@ def tls_server(fixture_models, certs, tmp_path_factory):
         f"--max_request_bytes={LIMIT}",
         "--enable_grpc_healthcheck_service",
         "--enable_serialization_as_tensor_content",
+        "--rest_api_timeout_in_ms=50",
         f"--grpc_socket_path={folder / 'grpc.sock'}",
     ]
     with start_server(flags, folder) as server:
@@ -115,3 +116,17 @@ def test_health_service_over_the_unix_socket(tls_server) -> None:
         for service in ("tensorflow.serving.PredictionService", "tensorflow.serving.ModelService"):
             reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_rest_timeout_gives_504_and_fast_requests_still_pass(tls_server) -> None:
+    server, _ = tls_server
+    slow = {"signature_name": "spin", "instances": [2_000_000.0]}
+    response = requests.post(
+        server.rest + "/v1/models/half_plus_two:predict", json=slow, timeout=60
+    )
+    assert response.status_code == 504, response.text
+    fast = {"signature_name": "spin", "instances": [3.0]}
+    response = requests.post(
+        server.rest + "/v1/models/half_plus_two:predict", json=fast, timeout=60
+    )
+    assert response.json() == {"predictions": [3.5]}
