@@ -29,7 +29,8 @@ def example_models() -> Path:
     if not (target / ".complete").exists():
         from export.__main__ import main
 
-        shutil.rmtree(target, ignore_errors=True)
+        for stale in CACHE.glob("*"):  # exports of older sources
+            shutil.rmtree(stale, ignore_errors=True)
         assert main(["examples", "--base-dir", str(target)]) == 0
         (target / ".complete").touch()
     return target
