@@ -1,0 +1,126 @@
+"""The tfserving-client wheel: only clients/, four runtime dependencies, works without TensorFlow."""
+
+from __future__ import annotations
+
+import email.parser
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import tomllib
+import zipfile
+from email.message import Message
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.serverproc import free_port
+
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+DIST_INFO = f"tfserving_client-{VERSION}.dist-info"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("client-wheel")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "packaging" / "client" / "build.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    path = Path(done.stdout.strip())
+    assert path == out / f"tfserving_client-{VERSION}-py3-none-any.whl"
+    return path
+
+
+def read_metadata(wheel: Path) -> Message:
+    with zipfile.ZipFile(wheel) as archive:
+        return email.parser.Parser().parsestr(archive.read(f"{DIST_INFO}/METADATA").decode())
+
+
+def test_metadata_names_exactly_the_four_runtime_dependencies(wheel) -> None:
+    metadata = read_metadata(wheel)
+    assert metadata["Name"] == "tfserving-client"
+    assert metadata["Version"] == VERSION
+    assert metadata["Requires-Python"] == ">=3.10"
+    requirements = metadata.get_all("Requires-Dist")
+    names = {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower() for r in requirements}
+    assert names == {"grpcio", "protobuf", "numpy", "requests"}
+    assert len(requirements) == 4
+    for requirement in requirements:  # a compatible range: a floor and a major-version cap
+        assert ">=" in requirement and "<" in requirement.replace("<=", ""), requirement
+        assert ";" not in requirement, f"{requirement} is conditional (an extra or a marker)"
+    assert metadata.get_all("Provides-Extra") is None  # no optional TensorFlow either
+
+
+def test_wheel_holds_only_the_clients_package(wheel) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        entry_points = archive.read(f"{DIST_INFO}/entry_points.txt").decode()
+    package = [n for n in names if not n.startswith(f"{DIST_INFO}/")]
+    assert package and all(n.startswith("clients/") for n in package), package
+    assert all(n.endswith(".py") for n in package), "data files or bytecode in the wheel"
+    assert set(package) == {p.relative_to(ROOT).as_posix() for p in ROOT.glob("clients/**/*.py")}
+    assert "tfserving-client = clients.__main__:main" in entry_points
+
+
+SCRIPT = """
+import json, pkgutil, sys
+
+class BlockTensorFlow:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {"tensorflow", "tensorflow_serving"}:
+            raise ImportError(f"blocked: {name}")
+        return None
+
+sys.meta_path.insert(0, BlockTensorFlow())
+import clients
+from clients import GrpcClient, RestClient
+from clients.__main__ import main
+
+modules = [m.name for m in pkgutil.walk_packages(clients.__path__, "clients.")]
+for name in modules:
+    __import__(name)
+with GrpcClient("127.0.0.1:1") as grpc_client, RestClient("http://127.0.0.1:1") as rest_client:
+    built = [type(grpc_client).__name__, type(rest_client).__name__]
+exit_status = main(["status", "--model", "m", "--target", sys.argv[1], "--timeout", "1"])
+loaded = sorted(m for m in sys.modules if m.partition(".")[0] in {"tensorflow", "tensorflow_serving"})
+result = {"file": clients.__file__, "modules": modules, "built": built, "exit": exit_status}
+print(json.dumps({**result, "loaded": loaded}))
+"""
+
+
+def test_installed_wheel_works_without_tensorflow(wheel, tmp_path) -> None:
+    target, elsewhere = tmp_path / "site", tmp_path / "cwd"
+    elsewhere.mkdir()
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    subprocess.run(
+        [*pip, "install", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+        check=True,
+        timeout=120,
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    dead = f"127.0.0.1:{free_port()}"
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(SCRIPT), dead],
+        cwd=elsewhere,  # not the repository, whose clients/ would be imported instead
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(result["file"]).is_relative_to(target)
+    assert {"clients.grpc_client", "clients.cli.commands", "clients.protos"} <= set(
+        result["modules"]
+    )
+    assert result["built"] == ["GrpcClient", "RestClient"]
+    assert result["exit"] == 1  # the CLI ran and reported the missing server
+    assert "error: ServerUnavailableError" in done.stderr
+    assert result["loaded"] == []
