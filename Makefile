@@ -73,6 +73,19 @@ serve: $(LOCAL_CONFIG) ## Run the embedded server on serving_config/ (REST $(RES
 check-config: export ## Check serving_config/ through TF Serving's protobuf schemas
 	$(PY) -m serving_config check --models-root $(MODELS)
 
+##@ Client
+
+.PHONY: predict
+predict: $(STAMP) ## Ask `make serve`'s server: a held-out tabular case over gRPC, a digit PNG over REST
+	$(PY) -m clients predict --model tabular --input @clients/cli/examples/tabular.json \
+	  --target 127.0.0.1:$(GRPC_PORT)
+	$(PY) -m clients predict --model digits --input @clients/cli/examples/digit.png \
+	  --transport rest --url http://127.0.0.1:$(REST_PORT)
+
+.PHONY: client-wheel
+client-wheel: $(STAMP) ## Build dist/tfserving_client-*.whl: clients/ only; needs grpcio, protobuf, numpy, requests
+	$(PY) packaging/client/build.py --out dist
+
 ##@ Quality
 
 .PHONY: lint
@@ -127,4 +140,4 @@ deploy: $(STAMP) ## kubectl apply k8s/overlays/$(OVERLAY) (dev, prod, gpu) runni
 
 .PHONY: clean
 clean: ## Remove build output and exported models (keeps .venv)
-	rm -rf $(BUILD) $(MODELS) reports .pytest_cache
+	rm -rf $(BUILD) $(MODELS) reports dist .pytest_cache
