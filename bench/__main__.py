@@ -1,4 +1,4 @@
-"""`python -m bench`: performance benchmarks (`server` now; more subcommands to come)."""
+"""`python -m bench`: performance benchmarks of the server (`server`) and the client (`clients`)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,22 @@ FULL = {
     "baseline_requests": 200,
     "baseline_warmup": 10,
     "requests_per_client": 100,
+}
+CLIENTS_QUICK = {
+    "import_runs": 2,
+    "tf_import_runs": 1,
+    "codec_repeat": 3,
+    "codec_min_seconds": 0.02,
+    "requests": 300,
+    "warmup": 30,
+}
+CLIENTS_FULL = {
+    "import_runs": 7,
+    "tf_import_runs": 3,
+    "codec_repeat": 7,
+    "codec_min_seconds": 0.1,
+    "requests": 3000,
+    "warmup": 200,
 }
 
 
@@ -108,7 +124,82 @@ def _build_parser() -> argparse.ArgumentParser:
         help="extra flag for both of our servers, e.g. --server-flag=--grpc_max_threads=64 "
         "(repeatable)",
     )
+    _add_clients_parser(commands)
     return parser
+
+
+def _add_clients_parser(commands: argparse._SubParsersAction) -> None:
+    clients = commands.add_parser(
+        "clients",
+        help="import cost, tensor conversion and gRPC overhead of clients/ against TensorFlow's",
+        description=(
+            "Import time and memory of `clients` against tensorflow-serving-api + TensorFlow "
+            "in fresh processes; numpy <-> TensorProto against tf.make_tensor_proto / "
+            "tf.make_ndarray; gRPC Predict p50 through GrpcClient against a bare stub with a "
+            "prebuilt request, on our server with the half_plus_two test model. Writes "
+            "OUT/clients.json and OUT/clients.md; exits 0 whether or not targets are met."
+        ),
+    )
+    clients.add_argument(
+        "--out",
+        type=Path,
+        default=Path("build/bench"),
+        metavar="DIR",
+        help="where clients.json, clients.md and server logs go (default: %(default)s)",
+    )
+    clients.add_argument(
+        "--models",
+        type=Path,
+        metavar="DIR",
+        help="folder holding half_plus_two/, built there by tests.fixtures.models when "
+        "missing (default: OUT/fixture-models)",
+    )
+    clients.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"small counts for a smoke run: {CLIENTS_QUICK['requests']} gRPC calls per path",
+    )
+    clients.add_argument(
+        "--import-runs",
+        type=int,
+        metavar="N",
+        help=f"fresh processes per import statement (default: {CLIENTS_FULL['import_runs']}; "
+        f"{CLIENTS_FULL['tf_import_runs']} for TensorFlow's)",
+    )
+    clients.add_argument(
+        "--requests",
+        type=int,
+        metavar="N",
+        help=f"timed gRPC calls per path (default: {CLIENTS_FULL['requests']})",
+    )
+
+
+def _clients(args: argparse.Namespace, command: str) -> int:
+    from bench.clients_bench import ClientsBenchOptions, run_clients_bench
+    from bench.clients_report import markdown, to_document, write_files
+    from bench.report import environment
+    from bench.tables import verdict
+
+    counts = dict(CLIENTS_QUICK if args.quick else CLIENTS_FULL)
+    for key in ("import_runs", "requests"):
+        if getattr(args, key) is not None:
+            counts[key] = getattr(args, key)
+    models = args.models or args.out / "fixture-models"
+    options = ClientsBenchOptions(out=args.out, models=models, **counts)
+    try:
+        result = run_clients_bench(options)
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    document = to_document(result, environment(command))
+    json_path, md_path = write_files(document, args.out)
+    print(markdown(document))
+    for target in document["targets"]:
+        print(
+            f"{verdict(target)}: {target['name']} (measured {target['value']:.3g}{target['unit']})"
+        )
+    print(f"\nwrote {json_path} and {md_path}")
+    return 0
 
 
 def _server(args: argparse.Namespace, command: str) -> int:
@@ -154,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "bench", *args_list])
     if args.command == "server":
         return _server(args, command)
+    if args.command == "clients":
+        return _clients(args, command)
     return 2
 
 
