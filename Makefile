@@ -17,6 +17,7 @@ BATCHING ?= 0
 SERVER_FLAGS ?=
 LOCAL_CONFIG := $(BUILD)/models.config
 BENCH_ARGS ?=
+BENCH_CLIENTS_ARGS ?=
 KUBECTL ?= kubectl
 DOCKER ?= docker
 OVERLAY ?= dev
@@ -100,9 +101,10 @@ test: $(STAMP) system-deps lint ## Run lint and the whole test suite
 ##@ Performance
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmark the server against its floor and a FastAPI baseline (~3 min); writes $(BUILD)/bench/
+bench: $(STAMP) ## Benchmark the server (floor, FastAPI, batching), then clients/ against TensorFlow's (~5 min); writes $(BUILD)/bench/
 	test -d $(MODELS)/tabular || $(PY) -m export examples --base-dir $(MODELS)
 	$(PY) -m bench server --models $(MODELS) --out $(BUILD)/bench $(BENCH_ARGS)
+	$(PY) -m bench clients --out $(BUILD)/bench $(BENCH_CLIENTS_ARGS)
 
 ##@ Kubernetes and Docker
 

@@ -6,7 +6,6 @@ the request now (UNAVAILABLE, 503). Every attempt and every wait fits in the cal
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import time
@@ -132,6 +131,8 @@ async def async_call_with_retries(
     Raises:
         ServingClientError: as call_with_retries.
     """
+    import asyncio  # here, not at the top: only the asyncio client pays for importing it
+
     schedule = RetrySchedule(policy, deadline)
     while True:
         try:
