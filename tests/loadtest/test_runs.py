@@ -1,0 +1,211 @@
+"""Short load tests against the embedded server, through the CLI and the run_load API.
+
+Each run is a few seconds long with a handful of users, on loopback only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from loadtest import LoadSettings, RunSummary, run_load
+from loadtest.report import format_summary
+from tests.loadtest.conftest import CliRun, run_cli
+
+SHORT = ["--users", "4", "--run-time", "3s"]
+REPORT_FILES = [
+    "locust.html",
+    "locust_stats.csv",
+    "locust_failures.csv",
+    "hdr_histograms.json",
+    "summary.json",
+    "latency.png",
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    cli: CliRun
+    report: Path
+    summary: RunSummary
+
+
+def _cli_run(report: Path, *args: str) -> Outcome:
+    cli = run_cli("run", *args, *SHORT, "--report-dir", str(report))
+    assert (report / "summary.json").is_file(), cli.stderr[-3000:]
+    return Outcome(cli, report, RunSummary.load(report / "summary.json"))
+
+
+@pytest.fixture(scope="module")
+def rest_run(example_server, example_models, tmp_path_factory) -> Outcome:
+    """REST against the canary label, with thresholds any healthy run meets."""
+    return _cli_run(
+        tmp_path_factory.mktemp("rest") / "report",
+        *("--transport", "rest", "--host", example_server.rest, "--model", "tabular"),
+        *("--label", "canary", "--models-root", str(example_models)),
+        *("--slo-p99-ms", "60000", "--slo-error-rate", "0", "--slo-min-rps", "1"),
+    )
+
+
+@pytest.fixture(scope="module")
+def grpc_run(example_server, example_models, tmp_path_factory) -> Outcome:
+    """gRPC against version 1, with three thresholds no server meets."""
+    return _cli_run(
+        tmp_path_factory.mktemp("grpc") / "report",
+        *("--transport", "grpc", "--host", example_server.grpc, "--model", "tabular"),
+        *("--version", "1", "--models-root", str(example_models)),
+        *("--slo-p99-ms", "0.001", "--slo-p50-ms", "0.001", "--slo-min-rps", "1e9"),
+    )
+
+
+RUNS = [pytest.param("rest_run", id="rest"), pytest.param("grpc_run", id="grpc")]
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_requests_are_recorded_without_failures(run, request) -> None:
+    summary: RunSummary = request.getfixturevalue(run).summary
+    assert summary.total.count > 20
+    assert summary.total.failures == 0
+    assert summary.errors == []
+    assert summary.workload["source"].startswith("15 held-out examples from ")
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_hdr_counts_match_locusts_own(run, request) -> None:
+    outcome: Outcome = request.getfixturevalue(run)
+    with open(outcome.report / "locust_stats.csv", newline="") as handle:
+        locust = {
+            (row["Type"], row["Name"]): int(row["Request Count"]) for row in csv.DictReader(handle)
+        }
+    assert outcome.summary.requests, "no request name recorded"
+    for entry in outcome.summary.requests.values():
+        assert entry.count == locust[(entry.request_type, entry.name)]
+    assert outcome.summary.total.count == locust[("", "Aggregated")]
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_hdr_percentiles_agree_with_locusts_rounded_median(run, request) -> None:
+    for entry in request.getfixturevalue(run).summary.requests.values():
+        latency = entry.latency
+        assert 0 < latency.min <= latency.p50 <= latency.p90 <= latency.p99 <= latency.p999
+        assert latency.p999 <= latency.max
+        # Locust rounds times under 100 ms to whole ms, under 1 s to 10 ms, then to 100 ms.
+        median = entry.locust["median_ms"]
+        rounding = 1.0 if median < 100 else 10.0 if median < 1000 else 100.0
+        assert abs(latency.p50 - median) <= rounding, (latency.p50, median)
+        assert entry.service_time is None  # only paced runs keep it apart
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_report_files_are_written(run, request) -> None:
+    report = request.getfixturevalue(run).report
+    for name in REPORT_FILES:
+        assert (report / name).stat().st_size > 0, name
+    assert "locust" in (report / "locust.html").read_text()[:5000].lower()
+    histograms = json.loads((report / "hdr_histograms.json").read_text())
+    assert all(blob.startswith("HISTF") for blob in histograms["recorder"]["latency"].values())
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_the_plot_is_a_png(run, request) -> None:
+    data = (request.getfixturevalue(run).report / "latency.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width >= 800 and height >= 600
+    assert len(data) > 20_000  # two drawn panels, not an empty canvas
+
+
+def test_summary_names_the_served_version(rest_run, grpc_run) -> None:
+    assert rest_run.summary.model["label"] == "canary"
+    assert rest_run.summary.served_version == 2  # serving_config/models.config: canary -> 2
+    assert grpc_run.summary.served_version == 1
+    assert rest_run.summary.model["served_version_after"] == 2
+
+
+def test_a_loose_slo_passes_with_exit_0(rest_run) -> None:
+    assert rest_run.cli.code == 0, rest_run.cli.stderr[-2000:]
+    assert "SLO: all objectives met" in rest_run.cli.stdout
+    assert rest_run.summary.passed
+
+
+def test_an_impossible_slo_fails_with_one_line_per_breach(grpc_run) -> None:
+    assert grpc_run.cli.code == 1, grpc_run.cli.stderr[-2000:]
+    lines = [line for line in grpc_run.cli.stdout.splitlines() if line.startswith("SLO breach: ")]
+    assert len(lines) == 3
+    assert [line.split()[2] for line in lines] == ["p99", "p50", "throughput"]
+    assert grpc_run.summary.slo["breaches"] == lines
+    assert not grpc_run.summary.passed
+
+
+def test_the_gate_command_rechecks_a_summary(rest_run) -> None:
+    summary = str(rest_run.report / "summary.json")
+    failing = run_cli("gate", summary, "--slo-p99-ms", "0.001", "--slo-error-rate", "0")
+    assert failing.code == 1
+    assert failing.stdout.strip().splitlines() == [
+        line for line in failing.stdout.splitlines() if line.startswith("SLO breach: p99 latency")
+    ]
+    assert run_cli("gate", summary, "--slo-p99-ms", "60000").code == 0
+
+
+def test_paced_mode_reports_target_and_achieved_rate(example_server, tmp_path) -> None:
+    """Generated inputs (PNG bytes for digits) at 40 requests per second over gRPC."""
+    settings = LoadSettings(
+        transport="grpc",
+        host=example_server.grpc,
+        model="digits",
+        payload="metadata",
+        batch_size=2,
+        rate=40,
+        run_time=4,
+    )
+    summary = run_load(settings, report_dir=tmp_path)
+    assert summary.total.failures == 0
+    assert summary.workload["source"] == "inputs generated from the 'serving_default' signature"
+    assert summary.pacing["target_rps"] == 40
+    assert 32 <= summary.pacing["achieved_rps"] <= 48
+    service = summary.total.service_time
+    assert service is not None and service.count == summary.total.count
+    assert summary.total.latency.p50 >= service.p50  # measured from the intended send time
+    assert "paced: target 40.0 req/s, achieved" in format_summary(summary)
+
+
+def test_an_unreachable_rate_is_flagged_and_latency_includes_the_wait(
+    example_server, example_models, tmp_path
+) -> None:
+    """One user cannot send 2000 requests a second: the schedule slips, and it says so."""
+    settings = LoadSettings(
+        host=example_server.rest,
+        models_root=example_models,
+        rate=2000,
+        users=1,
+        run_time=3,
+    )
+    summary = run_load(settings, report_dir=tmp_path)
+    assert summary.generator["bottleneck"]
+    assert any("below the target 2000.0 req/s" in r for r in summary.generator["reasons"])
+    assert summary.total.latency.p99 > 2 * summary.total.service_time.p99
+    assert "LOAD GENERATOR BOTTLENECK" in format_summary(summary)
+
+
+def test_processes_merge_their_histograms(example_server, example_models, tmp_path) -> None:
+    """Two worker processes, users set by a stages file: their histograms add up."""
+    stages = tmp_path / "stages.toml"
+    stages.write_text(
+        '[[stages]]\nduration = "2s"\nusers = 2\n\n[[stages]]\nduration = "2s"\nusers = 4\n'
+    )
+    settings = LoadSettings(
+        host=example_server.rest, models_root=example_models, stages=stages, processes=2
+    )
+    summary = run_load(settings, report_dir=tmp_path / "report")
+    workers = summary.generator["processes"]
+    assert [p["role"] for p in workers] == ["worker", "worker"]
+    assert len({p["pid"] for p in workers}) == 2
+    assert summary.total.count > 20
+    assert summary.total.count == summary.total.locust["count"]
+    assert summary.total.failures == 0
