@@ -181,6 +181,30 @@ def _run_one(args: argparse.Namespace, settings: LoadSettings, slo: Slo) -> int:
     return EXIT_OK if summary.passed else EXIT_BREACH
 
 
+def _report(args: argparse.Namespace) -> int:
+    from loadtest.report import ReportFiles, format_summary
+    from loadtest.results import read_results, summarize
+
+    files = ReportFiles(args.directory)
+    try:
+        settings, slo = _settings(args, _transports(args)[0]), _slo(args)
+        results = read_results(files)
+    except (ValueError, OSError) as err:
+        print(f"loadtest: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    workload = results.get("workload") or {}
+    summary = summarize(
+        settings,
+        files,
+        results,
+        started=results.get("started") or "",
+        served_version=workload.get("served_version"),
+        slo=slo,
+    )
+    print(format_summary(summary))
+    return EXIT_OK if summary.passed else EXIT_BREACH
+
+
 def _gate(args: argparse.Namespace) -> int:
     from loadtest.summary import RunSummary
 
@@ -228,6 +252,14 @@ def parser() -> argparse.ArgumentParser:
     _add_run_options(run)
     _add_slo_options(run)
     run.set_defaults(handler=_run)
+    report = commands.add_parser(
+        "report",
+        help="summarise a folder a distributed Locust master wrote (same LOADTEST_* settings)",
+    )
+    report.add_argument("directory", type=Path)
+    _add_run_options(report)
+    _add_slo_options(report)
+    report.set_defaults(handler=_report)
     gate = commands.add_parser("gate", help="check a run's summary.json against SLOs")
     gate.add_argument("summary", type=Path)
     _add_slo_options(gate)

@@ -14,6 +14,7 @@ the load generator's CPU and the workload there when Locust quits.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import logging
 import os
@@ -59,6 +60,7 @@ class RunState:
         self.worker_cpu: dict[str, dict[str, Any]] = {}
         self.workload: dict[str, Any] | None = None
         self.user_rate: float | None = None
+        self.started: str | None = None
         self.sampler: gevent.Greenlet | None = None
 
     def processes(self) -> list[dict[str, Any]]:
@@ -131,6 +133,7 @@ def on_init(environment: Environment, **_: Any) -> None:
 def on_test_start(environment: Environment, **_: Any) -> None:
     state = _state()
     options = environment.parsed_options
+    state.started = state.started or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     if state.cpu.role != "worker" and SETTINGS.rate:
         # Custom options travel to the workers with each spawn message.
         users = max(1, environment.runner.target_user_count)
@@ -211,6 +214,7 @@ def on_quit(exit_code: int, **_: Any) -> None:
             "processes": state.processes(),
             "workload": state.workload,
             "user_rate": state.user_rate,
+            "started": state.started,
             "exit_code": exit_code,
         }
         Path(RESULTS).write_text(json.dumps(results))

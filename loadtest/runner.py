@@ -10,7 +10,6 @@ caller's process is never monkey-patched by gevent and two runs never share stat
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import math
@@ -24,15 +23,14 @@ from typing import Any
 
 from clients.errors import ServingClientError
 from clients.spec import ModelTarget
-from loadtest.gate import Slo, check_slo, slo_section
-from loadtest.hdr import LatencyRecorder
-from loadtest.pacing import bottleneck_reasons
+from loadtest.gate import Slo
 from loadtest.payloads import Workload, build_workload
 from loadtest.report import ReportFiles, new_report_dir
+from loadtest.results import read_results, summarize
 from loadtest.served import ServedModel, describe_served_model
 from loadtest.settings import LoadSettings
 from loadtest.shapes import load_stages, total_duration
-from loadtest.summary import RunSummary, read_locust_csv, request_summaries
+from loadtest.summary import RunSummary
 
 __all__ = ["LoadTestError", "prepare", "run_load"]
 
@@ -134,9 +132,7 @@ def _run_locust(
     if not files.hdr_json.is_file():
         tail = files.locust_log.read_text(errors="replace")[-2000:]
         raise LoadTestError(f"Locust exited with {code} and no results:\n{tail}", files.locust_log)
-    import json
-
-    results = json.loads(files.hdr_json.read_text())
+    results = read_results(files)
     if results.get("exit_code") == 2 or code == 2:
         raise LoadTestError(
             f"Locust failed (exit {code}); see {files.locust_log}", files.locust_log
@@ -168,18 +164,6 @@ def _served_after(settings: LoadSettings) -> int | None:
         return None
 
 
-def _settings_record(settings: LoadSettings) -> dict[str, Any]:
-    record = {
-        k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()
-    }
-    record.update(
-        host=settings.target_host,
-        users=None if settings.stages else settings.total_users,
-        spawn_rate=None if settings.stages else settings.total_spawn_rate,
-    )
-    return record
-
-
 def run_load(
     settings: LoadSettings,
     *,
@@ -205,57 +189,13 @@ def run_load(
     clock = time.monotonic()
     logger.info("%s: %s", workload.request_name, workload.source)
     results = _run_locust(settings, files, web, web_port)
-    recorder = LatencyRecorder.from_dict(results["recorder"])
-    duration = max(0.0, recorder.last_end - recorder.first_start) if recorder.count() else 0.0
-    requests, total = request_summaries(recorder, read_locust_csv(files.stats_csv), duration)
-    target_rps = settings.rate
-    reasons = bottleneck_reasons(results["processes"], target_rps, total.rps)
-    for reason in reasons:
-        logger.warning("LOAD GENERATOR BOTTLENECK: %s", reason)
-    failures = read_locust_csv(files.failures_csv)
-    summary = RunSummary(
-        report_dir=files.directory,
+    return summarize(
+        settings,
+        files,
+        results,
         started=started,
-        duration_s=round(duration, 3),
-        settings=_settings_record(settings),
-        model={
-            "name": settings.model,
-            "version": settings.version,
-            "label": settings.label,
-            "signature": workload.target.signature_name,
-            "served_version": served.version,
-            "served_version_after": _served_after(settings),
-        },
-        workload=results.get("workload") or {"source": workload.source},
-        requests=requests,
-        total=total,
-        errors=[
-            {
-                "type": f["Method"],
-                "name": f["Name"],
-                "error": f["Error"],
-                "count": int(f["Occurrences"]),
-            }
-            for f in failures
-        ],
-        pacing=None
-        if target_rps is None
-        else {
-            "target_rps": target_rps,
-            "achieved_rps": round(total.rps, 3),
-            "user_rate": results.get("user_rate"),
-            "latency_from": "each request's intended send time (coordinated omission corrected)",
-        },
-        generator={
-            "processes": results["processes"],
-            "bottleneck": bool(reasons),
-            "reasons": reasons,
-            "wall_seconds": round(time.monotonic() - clock, 1),
-        },
+        served_version=served.version,
+        served_version_after=_served_after(settings),
+        slo=slo,
+        wall_seconds=round(time.monotonic() - clock, 1),
     )
-    if slo is not None and not slo.empty:
-        summary = dataclasses.replace(summary, slo=slo_section(slo, check_slo(summary, slo)))
-    files.plot(recorder, f"{workload.request_name} over {settings.transport}")
-    summary.write(files.summary_json)
-    logger.info("report: %s", files.directory)
-    return summary

@@ -209,3 +209,29 @@ def test_processes_merge_their_histograms(example_server, example_models, tmp_pa
     assert summary.total.count > 20
     assert summary.total.count == summary.total.locust["count"]
     assert summary.total.failures == 0
+
+
+def test_the_report_command_summarises_a_masters_folder(rest_run, example_server, tmp_path) -> None:
+    """What a distributed master leaves (Locust's CSV, hdr_histograms.json) is summarised alike."""
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    for name in ("locust_stats.csv", "locust_failures.csv", "hdr_histograms.json"):
+        (folder / name).write_bytes((rest_run.report / name).read_bytes())
+    done = run_cli(
+        "report",
+        str(folder),
+        "--model",
+        "tabular",
+        "--label",
+        "canary",
+        "--host",
+        example_server.rest,
+        "--slo-error-rate",
+        "0",
+    )
+    assert done.code == 0, done.stderr[-2000:]
+    summary = RunSummary.load(folder / "summary.json")
+    assert summary.total.count == rest_run.summary.total.count
+    assert summary.total.latency == rest_run.summary.total.latency
+    assert summary.served_version == 2
+    assert (folder / "latency.png").read_bytes()[:4] == b"\x89PNG"

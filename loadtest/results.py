@@ -1,0 +1,116 @@
+"""Turn what Locust left in a report folder into summary.json and latency.png.
+
+run_load does this after each local run; `python -m loadtest report DIR` does it for a folder a
+distributed master (--master, LOADTEST_RESULTS=DIR/hdr_histograms.json) wrote.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from loadtest.gate import Slo, check_slo, slo_section
+from loadtest.hdr import LatencyRecorder
+from loadtest.pacing import bottleneck_reasons
+from loadtest.report import ReportFiles
+from loadtest.settings import LoadSettings
+from loadtest.summary import RunSummary, read_locust_csv, request_summaries
+
+__all__ = ["read_results", "summarize"]
+
+logger = logging.getLogger(__name__)
+
+CO_CORRECTED = "each request's intended send time (coordinated omission corrected)"
+
+
+def read_results(files: ReportFiles) -> dict[str, Any]:
+    """The locustfile's hdr_histograms.json.
+
+    Raises:
+        OSError: it cannot be read (Locust did not get to write it).
+        ValueError: it is not JSON.
+    """
+    return json.loads(files.hdr_json.read_text())
+
+
+def _settings_record(settings: LoadSettings) -> dict[str, Any]:
+    record = {
+        k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()
+    }
+    record.update(
+        host=settings.target_host,
+        users=None if settings.stages else settings.total_users,
+        spawn_rate=None if settings.stages else settings.total_spawn_rate,
+    )
+    return record
+
+
+def summarize(
+    settings: LoadSettings,
+    files: ReportFiles,
+    results: dict[str, Any],
+    *,
+    started: str,
+    served_version: int | None,
+    served_version_after: int | None = None,
+    slo: Slo | None = None,
+    wall_seconds: float | None = None,
+) -> RunSummary:
+    """The run's summary, written to summary.json with latency.png beside it."""
+    recorder = LatencyRecorder.from_dict(results["recorder"])
+    duration = max(0.0, recorder.last_end - recorder.first_start) if recorder.count() else 0.0
+    requests, total = request_summaries(recorder, read_locust_csv(files.stats_csv), duration)
+    reasons = bottleneck_reasons(results["processes"], settings.rate, total.rps)
+    for reason in reasons:
+        logger.warning("LOAD GENERATOR BOTTLENECK: %s", reason)
+    workload = results.get("workload") or {}
+    summary = RunSummary(
+        report_dir=files.directory,
+        started=started,
+        duration_s=round(duration, 3),
+        settings=_settings_record(settings),
+        model={
+            "name": settings.model,
+            "version": settings.version,
+            "label": settings.label,
+            "signature": settings.signature or "serving_default",
+            "served_version": served_version,
+            "served_version_after": served_version_after,
+        },
+        workload=workload,
+        requests=requests,
+        total=total,
+        errors=[
+            {
+                "type": row["Method"],
+                "name": row["Name"],
+                "error": row["Error"],
+                "count": int(row["Occurrences"]),
+            }
+            for row in read_locust_csv(files.failures_csv)
+        ],
+        pacing=None
+        if settings.rate is None
+        else {
+            "target_rps": settings.rate,
+            "achieved_rps": round(total.rps, 3),
+            "user_rate": results.get("user_rate"),
+            "latency_from": CO_CORRECTED,
+        },
+        generator={
+            "processes": results["processes"],
+            "bottleneck": bool(reasons),
+            "reasons": reasons,
+            "wall_seconds": wall_seconds,
+        },
+    )
+    if slo is not None and not slo.empty:
+        summary = dataclasses.replace(summary, slo=slo_section(slo, check_slo(summary, slo)))
+    title = f"{workload.get('request_name', settings.model)} over {settings.transport}"
+    files.plot(recorder, title)
+    summary.write(files.summary_json)
+    logger.info("report: %s", files.directory)
+    return summary
