@@ -7,6 +7,7 @@ Exit status: 0 when the run met its SLOs (or had none), 1 when an SLO was breach
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -223,20 +224,33 @@ def _gate(args: argparse.Namespace) -> int:
 
 def _capacity(args: argparse.Namespace) -> int:
     from loadtest.capacity import format_capacity, measure_capacity, write_capacity
+    from loadtest.local_server import ServerStartError, ensure_server
     from loadtest.runner import LoadTestError
 
-    try:
-        results = measure_capacity(
+    server = (
+        ensure_server(
             args.rest_host,
             args.grpc_host,
+            args.start_server,
             model=args.model,
-            endpoint=args.endpoint,
-            users=args.users,
-            run_time=args.run_time,
-            reports_root=args.reports,
-            models_root=args.models_root,
+            server_args=args.server_args,
         )
-    except LoadTestError as err:
+        if args.start_server
+        else contextlib.nullcontext()
+    )
+    try:
+        with server:
+            results = measure_capacity(
+                args.rest_host,
+                args.grpc_host,
+                model=args.model,
+                endpoint=args.endpoint,
+                users=args.users,
+                run_time=args.run_time,
+                reports_root=args.reports,
+                models_root=args.models_root,
+            )
+    except (LoadTestError, ServerStartError) as err:
         print(f"loadtest: {err}", file=sys.stderr)
         return EXIT_ERROR
     print(format_capacity(results))
@@ -274,6 +288,8 @@ def parser() -> argparse.ArgumentParser:
     capacity.add_argument("--run-time", type=parse_duration, default=5.0)
     capacity.add_argument("--reports", type=Path, default=Path("reports/capacity"))
     capacity.add_argument("--json", type=Path, help="also write the results as JSON")
+    capacity.add_argument("--start-server", type=Path, metavar="MODELS_CONFIG")
+    capacity.add_argument("--server-args", default="")
     capacity.set_defaults(handler=_capacity)
     return main
 

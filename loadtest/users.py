@@ -153,9 +153,9 @@ def user_class(transport: str, timeout: float) -> type[User]:
     if transport not in _USERS:
         raise ValueError(f"transport must be one of {sorted(_USERS)}, not {transport!r}")
     base = _USERS[transport]
-    timeouts = (
-        {"timeout": timeout}
-        if transport == "grpc"
-        else {"network_timeout": timeout, "connection_timeout": timeout}
-    )
+    # HttpUser (the baseline) keeps requests' defaults: it only measures the generator.
+    timeouts = {
+        "grpc": {"timeout": timeout},
+        "rest": {"network_timeout": timeout, "connection_timeout": timeout},
+    }.get(transport, {})
     return type(base.__name__, (base,), {"abstract": False, "__module__": __name__, **timeouts})

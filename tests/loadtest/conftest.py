@@ -4,15 +4,12 @@ stable -> 1 and canary -> 2, digits, regressor)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.serverproc import ROOT, RunningServer, start_server
+from tests.serverproc import RunningServer, start_server
 
 
 @pytest.fixture(scope="package")
@@ -24,22 +21,3 @@ def example_server(example_models: Path, tmp_path_factory) -> Iterator[RunningSe
     flags = [f"--model_config_file={config}", "--allow_version_labels_for_unavailable_models"]
     with start_server(flags, tmp_path_factory.mktemp("loadtest-logs")) as server:
         yield server
-
-
-@dataclass(frozen=True)
-class CliRun:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(*args: str, timeout: float = 120) -> CliRun:
-    """`python -m loadtest ARGS` in a fresh process, as a user runs it."""
-    done = subprocess.run(
-        [sys.executable, "-m", "loadtest", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    return CliRun(done.returncode, done.stdout, done.stderr)

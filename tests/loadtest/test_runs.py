@@ -8,14 +8,18 @@ from __future__ import annotations
 import csv
 import json
 import struct
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from loadtest import LoadSettings, RunSummary, run_load
+from loadtest.local_server import ensure_server
 from loadtest.report import format_summary
-from tests.loadtest.conftest import CliRun, run_cli
+from tests.loadtest.cli_runs import CliRun, run_cli
+from tests.serverproc import ROOT
 
 SHORT = ["--users", "4", "--run-time", "3s"]
 REPORT_FILES = [
@@ -235,3 +239,47 @@ def test_the_report_command_summarises_a_masters_folder(rest_run, example_server
     assert summary.total.latency == rest_run.summary.total.latency
     assert summary.served_version == 2
     assert (folder / "latency.png").read_bytes()[:4] == b"\x89PNG"
+
+
+GEVENT_PROBE = """
+from gevent import monkey; monkey.patch_all()
+import sys, gevent
+from clients import protos
+from loadtest.grpc_calls import PreparedGrpcClient, enable_gevent
+if sys.argv[2] == "on":
+    enable_gevent()
+client = PreparedGrpcClient(sys.argv[1], timeout=10)
+request = protos.GetModelStatusRequest()
+request.model_spec.name = "digits"
+ticks = []
+def tick():
+    while True:
+        gevent.sleep(0)
+        ticks.append(1)
+ticker = gevent.spawn(tick)
+gevent.sleep(0)
+before = len(ticks)
+for _ in range(50):
+    client.send("GetModelStatus", request)
+print(len(ticks) - before)
+"""
+
+
+@pytest.mark.parametrize("mode", [pytest.param("on", id="gevent"), pytest.param("off", id="plain")])
+def test_grpc_calls_let_other_users_run(example_server, mode) -> None:
+    """Under Locust's gevent, a gRPC call must yield, or the users take turns."""
+    done = subprocess.run(
+        [sys.executable, "-c", GEVENT_PROBE, example_server.grpc, mode],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    ticks = int(done.stdout.strip())
+    assert ticks > 0 if mode == "on" else ticks == 0
+
+
+def test_a_running_server_is_used_not_started(example_server) -> None:
+    with ensure_server(example_server.rest, example_server.grpc, Path("unused.config")) as started:
+        assert started is False
