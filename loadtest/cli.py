@@ -14,83 +14,15 @@ import sys
 from pathlib import Path
 
 from loadtest.gate import Slo, check_slo, load_slo
+from loadtest.options import add_run_options, add_slo_options, env_default
 from loadtest.settings import (
-    DEFAULT_HOSTS,
     ENDPOINTS,
-    PAYLOADS,
     TRANSPORTS,
     LoadSettings,
     parse_duration,
 )
 
 EXIT_OK, EXIT_BREACH, EXIT_ERROR = 0, 1, 2
-
-
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"LOADTEST_{name}", default)
-
-
-def _add_slo_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("SLO gate (env LOADTEST_SLO_*)")
-    group.add_argument("--slo-p99-ms", type=float, default=_env("SLO_P99_MS"))
-    group.add_argument("--slo-p50-ms", type=float, default=_env("SLO_P50_MS"))
-    group.add_argument(
-        "--slo-error-rate",
-        type=float,
-        default=_env("SLO_ERROR_RATE"),
-        help="highest failed fraction, e.g. 0.001",
-    )
-    group.add_argument("--slo-min-rps", type=float, default=_env("SLO_MIN_RPS"))
-    group.add_argument(
-        "--slo-config",
-        type=Path,
-        default=_env("SLO_CONFIG"),
-        help="JSON, TOML or YAML file of p99_ms, p50_ms, max_error_rate, min_rps; options win",
-    )
-
-
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    what = parser.add_argument_group("what to send (env LOADTEST_<OPTION>, e.g. LOADTEST_MODEL)")
-    what.add_argument(
-        "--transport",
-        action="append",
-        choices=TRANSPORTS[:2],
-        help="rest or grpc; twice (or LOADTEST_TRANSPORT=rest,grpc) runs one after the other",
-    )
-    what.add_argument("--model")
-    target = what.add_mutually_exclusive_group()
-    target.add_argument("--version", type=int)
-    target.add_argument("--label")
-    what.add_argument("--signature", help="default serving_default")
-    what.add_argument("--batch-size", type=int)
-    what.add_argument("--payload", choices=PAYLOADS, help="auto: warmup records when found")
-    what.add_argument("--models-root", type=Path, help="exported models, for warmup records")
-    what.add_argument("--endpoint", choices=ENDPOINTS, help="status: the cheap status call")
-    what.add_argument("--host", help="REST URL or gRPC host:port, for a single transport")
-    what.add_argument("--rest-url", default=_env("REST_URL", DEFAULT_HOSTS["rest"]))
-    what.add_argument("--grpc-target", default=_env("GRPC_TARGET", DEFAULT_HOSTS["grpc"]))
-    what.add_argument("--timeout", type=float, help="per request, seconds")
-    load = parser.add_argument_group("how hard")
-    load.add_argument("--users", type=int)
-    load.add_argument("--spawn-rate", type=float)
-    load.add_argument("--run-time", type=parse_duration, help="e.g. 10s, 1m30s")
-    load.add_argument("--rate", type=float, help="paced: total requests per second")
-    load.add_argument("--stages", type=Path, help="stages file (JSON, TOML, YAML)")
-    load.add_argument("--processes", type=int, help="Locust worker processes; -1: one per core")
-    out = parser.add_argument_group("reports")
-    out.add_argument("--reports", type=Path, default=Path(_env("REPORTS", "reports")))
-    out.add_argument("--report-dir", type=Path, help="exact folder (default: REPORTS/<timestamp>)")
-    out.add_argument("--web", action="store_true", help="Locust's web UI instead of headless")
-    out.add_argument("--web-port", type=int, default=8089)
-    local = parser.add_argument_group("a local server")
-    local.add_argument(
-        "--start-server",
-        type=Path,
-        metavar="MODELS_CONFIG",
-        help="if nothing answers at --rest-url, run `python -m server` on its and "
-        "--grpc-target's ports with this models.config for the runs, then stop it",
-    )
-    local.add_argument("--server-args", default="", help="more flags for that server")
 
 
 def _slo(args: argparse.Namespace) -> Slo:
@@ -100,7 +32,7 @@ def _slo(args: argparse.Namespace) -> Slo:
 
 def _transports(args: argparse.Namespace) -> list[str]:
     """The transports to run, in order: the options, else LOADTEST_TRANSPORT (comma-separated)."""
-    chosen = args.transport or (_env("TRANSPORT") or "rest").split(",")
+    chosen = args.transport or (env_default("TRANSPORT") or "rest").split(",")
     unknown = sorted(set(chosen) - set(TRANSPORTS[:2]))
     if unknown:
         raise ValueError(f"unknown transport {unknown}: rest or grpc")
@@ -125,7 +57,7 @@ def _settings(args: argparse.Namespace, transport: str) -> LoadSettings:
         payload=args.payload,
         models_root=args.models_root,
         endpoint=args.endpoint,
-        host=args.host or (None if _env("HOST") else default_host),
+        host=args.host or (None if env_default("HOST") else default_host),
         timeout=args.timeout,
         users=args.users,
         spawn_rate=args.spawn_rate,
@@ -154,6 +86,7 @@ def _run(args: argparse.Namespace) -> int:
             args.start_server,
             model=runs[0].model,
             server_args=args.server_args,
+            log_path=args.server_log,
         ):
             return max(_run_one(args, settings, slo) for settings in runs)
     except ServerStartError as err:
@@ -234,6 +167,7 @@ def _capacity(args: argparse.Namespace) -> int:
             args.start_server,
             model=args.model,
             server_args=args.server_args,
+            log_path=args.server_log,
         )
         if args.start_server
         else contextlib.nullcontext()
@@ -263,33 +197,36 @@ def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m loadtest", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run one load test, write reports/<timestamp>/")
-    _add_run_options(run)
-    _add_slo_options(run)
+    add_run_options(run)
+    add_slo_options(run)
     run.set_defaults(handler=_run)
     report = commands.add_parser(
         "report",
         help="summarise a folder a distributed Locust master wrote (same LOADTEST_* settings)",
     )
     report.add_argument("directory", type=Path)
-    _add_run_options(report)
-    _add_slo_options(report)
+    add_run_options(report)
+    add_slo_options(report)
     report.set_defaults(handler=_report)
     gate = commands.add_parser("gate", help="check a run's summary.json against SLOs")
     gate.add_argument("summary", type=Path)
-    _add_slo_options(gate)
+    add_slo_options(gate)
     gate.set_defaults(handler=_gate)
     capacity = commands.add_parser("capacity", help="the load generator's req/s per core")
-    capacity.add_argument("--rest-host", default=_env("REST_HOST", "http://127.0.0.1:8501"))
-    capacity.add_argument("--grpc-host", default=_env("GRPC_HOST", "127.0.0.1:8500"))
-    capacity.add_argument("--model", default=_env("MODEL", "tabular"))
+    capacity.add_argument("--rest-host", default=env_default("REST_HOST", "http://127.0.0.1:8501"))
+    capacity.add_argument("--grpc-host", default=env_default("GRPC_HOST", "127.0.0.1:8500"))
+    capacity.add_argument("--model", default=env_default("MODEL", "tabular"))
     capacity.add_argument("--endpoint", choices=ENDPOINTS[::-1], default="status")
-    capacity.add_argument("--models-root", type=Path, default=Path(_env("MODELS_ROOT", "models")))
+    capacity.add_argument(
+        "--models-root", type=Path, default=Path(env_default("MODELS_ROOT", "models"))
+    )
     capacity.add_argument("--users", type=int, default=8)
     capacity.add_argument("--run-time", type=parse_duration, default=5.0)
     capacity.add_argument("--reports", type=Path, default=Path("reports/capacity"))
     capacity.add_argument("--json", type=Path, help="also write the results as JSON")
     capacity.add_argument("--start-server", type=Path, metavar="MODELS_CONFIG")
     capacity.add_argument("--server-args", default="")
+    capacity.add_argument("--server-log", type=Path, default=Path("build/loadtest-server.log"))
     capacity.set_defaults(handler=_capacity)
     return main
 
