@@ -18,6 +18,17 @@ SERVER_FLAGS ?=
 LOCAL_CONFIG := $(BUILD)/models.config
 BENCH_ARGS ?=
 BENCH_CLIENTS_ARGS ?=
+MODEL ?= tabular
+TRANSPORTS ?= rest grpc
+USERS ?= 4
+RUN_TIME ?= 10s
+RATE ?=
+BATCH_SIZE ?= 1
+LABEL ?=
+PROCESSES ?= 1
+SLO_P99_MS ?= 250
+SLO_ERROR_RATE ?= 0
+LOADTEST_ARGS ?=
 KUBECTL ?= kubectl
 DOCKER ?= docker
 OVERLAY ?= dev
@@ -87,6 +98,18 @@ predict: $(STAMP) ## Ask `make serve`'s server: a held-out tabular case over gRP
 client-wheel: $(STAMP) ## Build dist/tfserving_client-*.whl: clients/ only; needs grpcio, protobuf, numpy, requests
 	$(PY) packaging/client/build.py --out dist
 
+##@ Load testing
+
+.PHONY: loadtest
+loadtest: $(LOCAL_CONFIG) ## Load test REST and gRPC ($(RUN_TIME) each) against make serve's server, started if none answers; reports/<timestamp>/
+	$(PY) -m loadtest run $(foreach t,$(TRANSPORTS),--transport $(t)) --model $(MODEL) \
+	  $(if $(LABEL),--label $(LABEL)) --batch-size $(BATCH_SIZE) --processes $(PROCESSES) \
+	  --users $(USERS) --run-time $(RUN_TIME) $(if $(RATE),--rate $(RATE)) --models-root $(MODELS) \
+	  --rest-url http://127.0.0.1:$(REST_PORT) --grpc-target 127.0.0.1:$(GRPC_PORT) \
+	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/loadtest-server.log \
+	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \
+	  --slo-p99-ms $(SLO_P99_MS) --slo-error-rate $(SLO_ERROR_RATE) $(LOADTEST_ARGS)
+
 ##@ Quality
 
 .PHONY: lint
@@ -105,6 +128,9 @@ bench: $(STAMP) ## Benchmark the server (floor, FastAPI, batching), then clients
 	test -d $(MODELS)/tabular || $(PY) -m export examples --base-dir $(MODELS)
 	$(PY) -m bench server --models $(MODELS) --out $(BUILD)/bench $(BENCH_ARGS)
 	$(PY) -m bench clients --out $(BUILD)/bench $(BENCH_CLIENTS_ARGS)
+	$(MAKE) $(LOCAL_CONFIG)
+	$(PY) -m loadtest capacity --rest-host http://127.0.0.1:$(REST_PORT) --grpc-host 127.0.0.1:$(GRPC_PORT) \
+	  --model $(MODEL) --models-root $(MODELS) --start-server $(LOCAL_CONFIG) --json $(BUILD)/bench/loadgen-capacity.json
 
 ##@ Kubernetes and Docker
 
