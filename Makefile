@@ -29,6 +29,8 @@ PROCESSES ?= 1
 SLO_P99_MS ?= 250
 SLO_ERROR_RATE ?= 0
 LOADTEST_ARGS ?=
+ROLLOUT_TRANSPORT ?= grpc
+ROLLOUT_ARGS ?=
 KUBECTL ?= kubectl
 DOCKER ?= docker
 OVERLAY ?= dev
@@ -109,6 +111,15 @@ loadtest: $(LOCAL_CONFIG) ## Load test REST and gRPC ($(RUN_TIME) each) against 
 	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/loadtest-server.log \
 	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \
 	  --slo-p99-ms $(SLO_P99_MS) --slo-error-rate $(SLO_ERROR_RATE) $(LOADTEST_ARGS)
+
+.PHONY: rollout-check
+rollout-check: $(LOCAL_CONFIG) ## Canary against stable of MODEL: latency, errors, held-out predictions; exits 1 if the canary is worse
+	$(PY) -m loadtest.rollout --model $(MODEL) --transport $(ROLLOUT_TRANSPORT) \
+	  --users $(USERS) --run-time $(RUN_TIME) --batch-size $(BATCH_SIZE) --models-root $(MODELS) \
+	  --rest-url http://127.0.0.1:$(REST_PORT) --grpc-target 127.0.0.1:$(GRPC_PORT) \
+	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/loadtest-server.log \
+	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \
+	  $(ROLLOUT_ARGS)
 
 ##@ Quality
 

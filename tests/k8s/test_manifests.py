@@ -26,8 +26,8 @@ METRICS_PATH = parse_text(
 OVERLAYS = [pytest.param(name, id=name) for name in overlays()]
 
 
-def test_the_three_overlays_exist() -> None:
-    assert overlays() == ["dev", "gpu", "prod"]
+def test_the_overlays_exist() -> None:
+    assert overlays() == ["dev", "gpu", "loadtest", "prod"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
