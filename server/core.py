@@ -19,8 +19,9 @@ from server import inference
 from server.errors import Code, ServingError, invalid_argument
 from server.metrics import ServingMetrics
 from server.repository import ModelRepository
+from server.request_tensors import inputs_to_numpy
 from server.servable import DEFAULT_SIGNATURE, Servable
-from server.tensors import inputs_to_numpy, to_proto
+from server.tensors import to_proto
 
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import ml_dtypes
@@ -297,37 +296,3 @@ def to_proto(array: ArrayLike, use_tensor_content: bool = False) -> TensorProto:
     payload = values.astype(_FIELD_DTYPES[encoding.field], copy=False).tobytes()
     proto.MergeFromString(tag + _varint(len(payload)) + payload)
     return proto
-
-
-def inputs_to_numpy(inputs: Mapping[str, TensorProto]) -> dict[str, np.ndarray]:
-    """Every input of a request; one float per input (a feature per input) is read in one pass.
-
-    Raises:
-        ServingError: as to_numpy does.
-    """
-    scalars = _single_floats(inputs)
-    if scalars is not None:
-        return scalars
-    return {alias: to_numpy(proto) for alias, proto in inputs.items()}
-
-
-def _single_floats(inputs: Mapping[str, TensorProto]) -> dict[str, np.ndarray] | None:
-    # Models with one input per feature send dozens of one-value tensors; converting each
-    # on its own costs more than the model call, so gather them into one array instead.
-    if len(inputs) < 2:
-        return None
-    names, values = [], []
-    for alias, proto in inputs.items():
-        dims = proto.tensor_shape.dim
-        if (
-            proto.dtype != types_pb2.DT_FLOAT
-            or proto.tensor_content
-            or len(proto.float_val) != 1
-            or len(dims) != 1
-            or dims[0].size != 1
-        ):
-            return None
-        names.append(alias)
-        values.append(proto.float_val[0])
-    table = np.array(values, dtype=np.float32).reshape(-1, 1)
-    return {alias: table[i] for i, alias in enumerate(names)}

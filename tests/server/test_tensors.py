@@ -12,7 +12,8 @@ from hypothesis.extra import numpy as hnp
 from tensorflow.core.framework import tensor_pb2, types_pb2
 
 from server.errors import Code, ServingError
-from server.tensors import dtype_name, inputs_to_numpy, numpy_dtype, tf_dtype, to_numpy, to_proto
+from server.request_tensors import inputs_to_numpy
+from server.tensors import dtype_name, numpy_dtype, tf_dtype, to_numpy, to_proto
 
 DTYPES = [
     pytest.param(types_pb2.DT_FLOAT, np.dtype(np.float32), id="float"),
