@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
+
+from clients.tfrecord import read_tfrecords
 
 WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
 
@@ -43,17 +43,6 @@ def latest_version(model_dir: Path) -> Path:
     if not versions:
         raise WorkloadError(f"no numbered version under {model_dir}")
     return max(versions, key=lambda p: int(p.name))
-
-
-def read_tfrecords(path: Path) -> Iterator[bytes]:
-    """Record payloads of a TFRecord file (length and CRC fields are skipped, not checked)."""
-    data = path.read_bytes()
-    offset = 0
-    while offset < len(data):
-        (length,) = struct.unpack_from("<Q", data, offset)
-        offset += 12  # uint64 length + uint32 length CRC
-        yield data[offset : offset + length]
-        offset += length + 4  # payload + uint32 payload CRC
 
 
 def _json_value(value: np.generic) -> object:

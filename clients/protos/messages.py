@@ -7,12 +7,13 @@ from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
 
 from clients.protos.builder import private_pool
+from clients.protos.logging_messages import LOGGING_FILE
 from clients.protos.model_service_messages import MODEL_SERVICE_FILE
 from clients.protos.serving_messages import PREDICTION_SERVICE_FILE
 from clients.protos.tensorflow_messages import ERROR_CODES_FILE, TENSORFLOW_FILE
 
 POOL = private_pool(
-    [TENSORFLOW_FILE, ERROR_CODES_FILE, PREDICTION_SERVICE_FILE, MODEL_SERVICE_FILE]
+    [TENSORFLOW_FILE, ERROR_CODES_FILE, PREDICTION_SERVICE_FILE, MODEL_SERVICE_FILE, LOGGING_FILE]
 )
 
 
@@ -82,3 +83,12 @@ ModelServerConfig = message_class("tensorflow.serving.ModelServerConfig")
 ReloadConfigRequest = message_class("tensorflow.serving.ReloadConfigRequest")
 Metric = message_class("tensorflow.serving.Metric")
 ReloadConfigResponse = message_class("tensorflow.serving.ReloadConfigResponse")
+
+# tensorflow.serving: request logs and warmup records
+SamplingConfig = message_class("tensorflow.serving.SamplingConfig")
+LogMetadata = message_class("tensorflow.serving.LogMetadata")
+ClassifyLog = message_class("tensorflow.serving.ClassifyLog")
+RegressLog = message_class("tensorflow.serving.RegressLog")
+PredictLog = message_class("tensorflow.serving.PredictLog")
+MultiInferenceLog = message_class("tensorflow.serving.MultiInferenceLog")
+PredictionLog = message_class("tensorflow.serving.PredictionLog")

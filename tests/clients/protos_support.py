@@ -18,6 +18,7 @@ from tensorflow_serving.apis import (  # noqa: F401
     model_management_pb2,
     model_service_pb2,
     predict_pb2,
+    prediction_log_pb2,
     prediction_service_pb2,
     regression_pb2,
 )
