@@ -146,9 +146,11 @@ bench: $(STAMP) ## Benchmark the server (floor, FastAPI, batching), then clients
 ##@ Kubernetes and Docker
 
 .PHONY: system-deps
-system-deps: ## Install what tests need from Debian if missing: prometheus (with promtool), kubectl
+system-deps: ## Install what tests need from Debian if missing: prometheus (with promtool), its pushgateway, kubectl
 	@if command -v promtool >/dev/null; then echo "promtool: $$(command -v promtool)"; \
 	else $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; fi
+	@if command -v prometheus-pushgateway >/dev/null; then echo "pushgateway: $$(command -v prometheus-pushgateway)"; \
+	else $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus-pushgateway; fi
 	@if command -v $(KUBECTL) >/dev/null; then echo "kubectl: $$(command -v $(KUBECTL))"; \
 	else $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends kubernetes-client; fi
 

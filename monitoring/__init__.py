@@ -1,0 +1,1 @@
+"""Model quality in production: request logs, drift, accuracy with delayed labels, verification."""
