@@ -8,11 +8,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-try:  # Optional: without ml_dtypes numpy has no bfloat16, so DT_BFLOAT16 is unsupported.
-    from ml_dtypes import bfloat16 as _bfloat16
-except ImportError:  # pragma: no cover - exercised only where ml_dtypes is absent
-    _bfloat16 = None
-
 # TF's types.proto number, numpy dtype and the typed TensorProto field TF's ProtoHelper<T>
 # (tensorflow/core/framework/tensor.cc) fills for each supported DataType.
 _TABLE: tuple[tuple[str, int, Any, str], ...] = (
@@ -26,7 +21,7 @@ _TABLE: tuple[tuple[str, int, Any, str], ...] = (
     ("DT_COMPLEX64", 8, np.complex64, "scomplex_val"),
     ("DT_INT64", 9, np.int64, "int64_val"),
     ("DT_BOOL", 10, np.bool_, "bool_val"),
-    ("DT_BFLOAT16", 14, _bfloat16, "half_val"),
+    ("DT_BFLOAT16", 14, None, "half_val"),  # numpy type registered by _register_bfloat16()
     ("DT_UINT16", 17, np.uint16, "int_val"),
     ("DT_COMPLEX128", 18, np.complex128, "dcomplex_val"),
     ("DT_HALF", 19, np.float16, "half_val"),
@@ -60,6 +55,25 @@ _FIELD_DTYPES: dict[str, np.dtype] = {
 }
 
 
+def _register_bfloat16() -> bool:
+    """Add bfloat16 to the dtype maps if the optional ml_dtypes package is installed.
+
+    Done on first need, not at import: ml_dtypes costs ~15 ms to import, and a caller holding a
+    bfloat16 array has imported it already.
+    """
+    if DT_BFLOAT16 in NUMPY_DTYPES:
+        return True
+    try:
+        from ml_dtypes import bfloat16
+    except ImportError:
+        return False
+    dtype = np.dtype(bfloat16)
+    DATA_TYPES[dtype] = DT_BFLOAT16
+    NUMPY_DTYPES[DT_BFLOAT16] = dtype
+    _LITTLE_ENDIAN[DT_BFLOAT16] = dtype.newbyteorder("<")
+    return True
+
+
 def _unsupported(dt: Any) -> ValueError:
     if dt == DT_BFLOAT16:
         return ValueError("DT_BFLOAT16 tensors need the optional ml_dtypes package")
@@ -81,7 +95,7 @@ def numpy_dtype(dt: int | str) -> np.dtype:
         ValueError: if the DataType is unknown or has no numpy counterpart here.
     """
     number = _NUMBERS_BY_NAME.get(dt, dt) if isinstance(dt, str) else dt
-    if number not in NUMPY_DTYPES:
+    if number not in NUMPY_DTYPES and not (number == DT_BFLOAT16 and _register_bfloat16()):
         raise _unsupported(number)
     return NUMPY_DTYPES[number]
 
@@ -99,6 +113,8 @@ def data_type(dtype: DTypeLike) -> int:
     if dtype.kind in "OSU":
         return DT_STRING
     number = DATA_TYPES.get(dtype) or DATA_TYPES.get(dtype.newbyteorder("="))
+    if number is None and dtype.name == "bfloat16" and _register_bfloat16():
+        number = DATA_TYPES.get(dtype.newbyteorder("="))
     if number is None:
         raise ValueError(f"numpy dtype {dtype} has no TensorFlow DataType")
     return number
@@ -239,9 +255,7 @@ def make_ndarray(proto: Any) -> np.ndarray:
             tensor_content whose size does not match the shape.
     """
     number = proto.dtype
-    if number not in NUMPY_DTYPES:
-        raise _unsupported(number)
-    dtype = NUMPY_DTYPES[number]
+    dtype = numpy_dtype(number)
     shape = _shape(proto.tensor_shape)
     count = math.prod(shape)
     content = proto.tensor_content
