@@ -12,6 +12,7 @@ from bench.clients_grpc import MODEL, ROUNDS, fixture_server, time_grpc_paths
 from bench.clients_imports import (
     BASELINE,
     CLIENT_CASES,
+    DEPENDENCY_CASES,
     TF_CASES,
     import_profile,
     measure_import,
@@ -46,7 +47,8 @@ def run_clients_bench(options: ClientsBenchOptions) -> ClientsBenchResult:
     load_at_start = os.getloadavg()
     log.info("imports: %d fresh processes per statement", options.import_runs)
     imports = {
-        case.name: measure_import(case, options.import_runs) for case in (BASELINE, *CLIENT_CASES)
+        case.name: measure_import(case, options.import_runs)
+        for case in (BASELINE, *CLIENT_CASES, *DEPENDENCY_CASES)
     }
     for case in TF_CASES:
         imports[case.name] = measure_import(case, options.tf_import_runs)

@@ -31,6 +31,19 @@ CLIENT_CASES = (
     ImportCase("grpc_client", "from clients import GrpcClient", "what a gRPC service pays"),
     ImportCase("rest_client", "from clients import RestClient", "what a REST service pays"),
 )
+# The client's required dependencies alone: the floor under each client's import time.
+DEPENDENCY_CASES = (
+    ImportCase(
+        "grpc_dependencies",
+        "import numpy, grpc, google.protobuf.message",
+        "GrpcClient's dependencies alone",
+    ),
+    ImportCase(
+        "rest_dependencies",
+        "import numpy, requests, google.protobuf.message",
+        "RestClient's dependencies alone",
+    ),
+)
 TF_CASES = (
     ImportCase(
         "tensorflow_serving_apis",
