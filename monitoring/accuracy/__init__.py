@@ -1,0 +1,1 @@
+"""Model quality with delayed labels: join ground truth to logged predictions, judge drops."""
