@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from grpc import aio
@@ -14,9 +14,13 @@ from clients.channel import TlsConfig, make_channel
 from clients.client import DEFAULT_TIMEOUT, Features
 from clients.errors import InvalidInputError, ModelNotFoundError, error_for_grpc_status
 from clients.inputs import Inputs, name_inputs, needs_signature, with_signature_dtypes
+from clients.request_log.calls import CallRecorder
 from clients.retry import NO_RETRY, RetryPolicy, async_call_with_retries, deadline_after
 from clients.signatures import Signature, SignatureCache, VersionStatus, find_signature
 from clients.spec import ModelConfigSpec, ModelTarget
+
+if TYPE_CHECKING:
+    from clients.request_log.writer import RequestLog
 
 __all__ = ["AsyncGrpcClient"]
 
@@ -24,7 +28,9 @@ __all__ = ["AsyncGrpcClient"]
 class AsyncGrpcClient:
     """GrpcClient for asyncio: the same arguments, results and errors, awaited.
 
-    Create it inside the running event loop that uses it, and close it there:
+    request_log logs a sample of the calls, as GrpcClient's does (the writer is a thread, so
+    logging never waits on the event loop). Create it inside the running event loop that uses
+    it, and close it there:
     ``async with AsyncGrpcClient("localhost:8500") as client: await client.predict(...)``.
 
     Raises:
@@ -41,9 +47,11 @@ class AsyncGrpcClient:
         tls: TlsConfig | None = None,
         load_balancing: str | None = None,
         options: Sequence[tuple[str, Any]] = (),
+        request_log: RequestLog | None = None,
     ) -> None:
         deadline_after(timeout)  # validates
         self.target, self.timeout, self.retry = target, timeout, retry or RetryPolicy()
+        self.request_log = request_log
         self._signatures = SignatureCache()
         self._channel = make_channel(
             target, tls=tls, load_balancing=load_balancing, options=options, aio=True
@@ -60,6 +68,7 @@ class AsyncGrpcClient:
         signature: str | None = None,
         output_filter: Sequence[str] | None = None,
         timeout: float | None = None,
+        request_id: str | None = None,
     ) -> dict[str, np.ndarray]:
         """As GrpcClient.predict.
 
@@ -68,13 +77,17 @@ class AsyncGrpcClient:
             InvalidInputError, ResourceExhaustedError, ServerUnavailableError,
             DeadlineExceededError, ServerError.
         """
+        call = CallRecorder(self.request_log, "grpc", request_id)
         target = ModelTarget(model, version, label, signature)
         deadline = self._deadline(timeout)
         try:
             sig = await self._signature(target, deadline) if needs_signature(inputs) else None
             named = with_signature_dtypes(name_inputs(inputs, sig), sig)
             request = messages.predict_request(target, named, output_filter)
-            return messages.predict_outputs(await self._call("Predict", request, deadline))
+            response = await self._call("Predict", request, deadline, call=call)
+            outputs = messages.predict_outputs(response)
+            call.log("predict", request, response)
+            return outputs
         except (InvalidInputError, ModelNotFoundError):
             self._signatures.discard(target.address)  # the signature may have changed
             raise
@@ -89,15 +102,18 @@ class AsyncGrpcClient:
         label: str | None = None,
         signature: str | None = None,
         timeout: float | None = None,
+        request_id: str | None = None,
     ) -> list[list[tuple[str, float]]]:
         """As GrpcClient.classify.
 
         Raises:
             The errors of GrpcClient.classify.
         """
+        call = CallRecorder(self.request_log, "grpc", request_id)
         target = ModelTarget(model, version, label, signature)
         request = messages.examples_request(protos.ClassificationRequest, target, examples, context)
-        response = await self._call("Classify", request, self._deadline(timeout))
+        response = await self._call("Classify", request, self._deadline(timeout), call=call)
+        call.log("classify", request, response)
         return messages.classifications(response)
 
     async def regress(
@@ -110,15 +126,18 @@ class AsyncGrpcClient:
         label: str | None = None,
         signature: str | None = None,
         timeout: float | None = None,
+        request_id: str | None = None,
     ) -> list[float]:
         """As GrpcClient.regress.
 
         Raises:
             The errors of GrpcClient.regress.
         """
+        call = CallRecorder(self.request_log, "grpc", request_id)
         target = ModelTarget(model, version, label, signature)
         request = messages.examples_request(protos.RegressionRequest, target, examples, context)
-        response = await self._call("Regress", request, self._deadline(timeout))
+        response = await self._call("Regress", request, self._deadline(timeout), call=call)
+        call.log("regress", request, response)
         return messages.regressions(response)
 
     async def get_model_metadata(
@@ -191,13 +210,19 @@ class AsyncGrpcClient:
         return find_signature(signatures, target.name, target.signature_name)
 
     async def _call(
-        self, method: str, request: Any, deadline: float, retry: RetryPolicy | None = None
+        self,
+        method: str,
+        request: Any,
+        deadline: float,
+        retry: RetryPolicy | None = None,
+        call: CallRecorder | None = None,
     ) -> Any:
         stub = self._stubs[method]
+        metadata = call.grpc_metadata() if call is not None else None
 
         async def attempt(seconds_left: float) -> Any:
             try:
-                return await stub(request, timeout=seconds_left)
+                return await stub(request, timeout=seconds_left, metadata=metadata)
             except aio.AioRpcError as err:
                 raise error_for_grpc_status(err.code(), err.details() or "") from err
 

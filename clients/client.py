@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from clients.errors import InvalidInputError, ModelNotFoundError
 from clients.inputs import Inputs
+from clients.request_log.calls import CallRecorder
 from clients.retry import RetryPolicy, deadline_after
 from clients.signatures import Signature, SignatureCache, VersionStatus, find_signature
 from clients.spec import ModelTarget
+
+if TYPE_CHECKING:
+    from clients.request_log.writer import RequestLog
 
 __all__ = ["DEFAULT_TIMEOUT", "ServingClient"]
 
@@ -25,12 +29,23 @@ class ServingClient(ABC):
 
     Every call has a deadline (timeout seconds, the client's unless given per call) and
     retries, within it, calls that found no server. Use it as a context manager, or close it.
+    With a request_log, a sample of the successful predict, classify and regress calls is
+    logged; a call's request_id (given, or made up when it is sampled) is sent to the server
+    as the X-Request-Id header or x-request-id gRPC metadata.
     """
 
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None) -> None:
+    transport = ""
+
+    def __init__(
+        self,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        request_log: RequestLog | None = None,
+    ) -> None:
         deadline_after(timeout)  # validates
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
+        self.request_log = request_log
         self._signatures = SignatureCache()
 
     def predict(
@@ -43,15 +58,18 @@ class ServingClient(ABC):
         signature: str | None = None,
         output_filter: Sequence[str] | None = None,
         timeout: float | None = None,
+        request_id: str | None = None,
     ) -> dict[str, np.ndarray]:
         """Run a predict signature: {input alias: array} (or one array) -> {output alias: array}.
 
         Inputs may be numpy arrays, lists, Python scalars, bytes or str; lists take the
-        signature's dtype. output_filter limits the outputs returned.
+        signature's dtype. output_filter limits the outputs returned. request_id names the
+        call in request logs (client's and server's), e.g. to join labels known later.
 
         Raises:
             ValueError: both version and label given, a timeout not positive, a bare value
-                for a signature with several inputs, or values that cannot be encoded.
+                for a signature with several inputs, values that cannot be encoded, or an
+                empty request_id.
             ModelNotFoundError: the model or version is not served.
             InvalidInputError: the server refused the inputs, signature, label or filter.
             ResourceExhaustedError: the request is over the server's size limit or quota.
@@ -59,10 +77,11 @@ class ServingClient(ABC):
             DeadlineExceededError: the deadline passed.
             ServerError: the server failed.
         """
+        call = CallRecorder(self.request_log, self.transport, request_id)
         target = ModelTarget(model, version, label, signature)
         deadline = self._deadline(timeout)
         try:
-            return self._predict(target, inputs, output_filter, deadline)
+            return self._predict(target, inputs, output_filter, deadline, call)
         except (InvalidInputError, ModelNotFoundError):
             self._signatures.discard(target.address)  # the signature may have changed
             raise
@@ -77,14 +96,16 @@ class ServingClient(ABC):
         label: str | None = None,
         signature: str | None = None,
         timeout: float | None = None,
+        request_id: str | None = None,
     ) -> list[list[tuple[str, float]]]:
         """Classify examples given as {feature: value} dicts: (label, score) pairs per example.
 
-        context holds features common to every example.
+        context holds features common to every example. request_id as for predict.
 
         Raises:
-            ValueError: both version and label given, a timeout not positive, or a feature
-                value that is not a number, string or flat list of them.
+            ValueError: both version and label given, a timeout not positive, a feature
+                value that is not a number, string or flat list of them, or an empty
+                request_id.
             ModelNotFoundError: the model or version is not served.
             InvalidInputError: the server refused the examples, signature or label.
             ResourceExhaustedError: the request is over the server's size limit or quota.
@@ -92,8 +113,9 @@ class ServingClient(ABC):
             DeadlineExceededError: the deadline passed.
             ServerError: the server failed.
         """
+        call = CallRecorder(self.request_log, self.transport, request_id)
         target = ModelTarget(model, version, label, signature)
-        return self._classify(target, examples, context, self._deadline(timeout))
+        return self._classify(target, examples, context, self._deadline(timeout), call)
 
     def regress(
         self,
@@ -105,14 +127,16 @@ class ServingClient(ABC):
         label: str | None = None,
         signature: str | None = None,
         timeout: float | None = None,
+        request_id: str | None = None,
     ) -> list[float]:
         """Regress examples given as {feature: value} dicts: one value per example.
 
         Raises:
             The errors of classify.
         """
+        call = CallRecorder(self.request_log, self.transport, request_id)
         target = ModelTarget(model, version, label, signature)
-        return self._regress(target, examples, context, self._deadline(timeout))
+        return self._regress(target, examples, context, self._deadline(timeout), call)
 
     def get_model_metadata(
         self,
@@ -187,6 +211,7 @@ class ServingClient(ABC):
         inputs: Inputs,
         output_filter: Sequence[str] | None,
         deadline: float,
+        call: CallRecorder,
     ) -> dict[str, np.ndarray]: ...
 
     @abstractmethod
@@ -196,6 +221,7 @@ class ServingClient(ABC):
         examples: Sequence[Features],
         context: Features | None,
         deadline: float,
+        call: CallRecorder,
     ) -> list[list[tuple[str, float]]]: ...
 
     @abstractmethod
@@ -205,6 +231,7 @@ class ServingClient(ABC):
         examples: Sequence[Features],
         context: Features | None,
         deadline: float,
+        call: CallRecorder,
     ) -> list[float]: ...
 
     @abstractmethod

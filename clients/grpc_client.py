@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import numpy as np
@@ -14,9 +14,13 @@ from clients.channel import TlsConfig, make_channel
 from clients.client import DEFAULT_TIMEOUT, Features, ServingClient
 from clients.errors import error_for_grpc_status
 from clients.inputs import Inputs, name_inputs, needs_signature, with_signature_dtypes
+from clients.request_log.calls import CallRecorder
 from clients.retry import NO_RETRY, RetryPolicy, call_with_retries
 from clients.signatures import Signature, VersionStatus
 from clients.spec import ModelConfigSpec, ModelTarget
+
+if TYPE_CHECKING:
+    from clients.request_log.writer import RequestLog
 
 __all__ = ["GrpcClient"]
 
@@ -28,12 +32,15 @@ class GrpcClient(ServingClient):
     load_balancing="round_robin" to spread calls over every address (a headless Service),
     or "ipv4:10.0.0.1:8500,10.0.0.2:8500". tls turns on TLS (mTLS with a client
     certificate); options are extra gRPC channel arguments, which win over the defaults.
-    Thread-safe; one channel, so connections are reused.
+    request_log logs a sample of the calls (see ServingClient). Thread-safe; one channel,
+    so connections are reused.
 
     Raises:
         ValueError: for a timeout that is not positive or incomplete mTLS settings.
         OSError: if a PEM file cannot be read.
     """
+
+    transport = "grpc"
 
     def __init__(
         self,
@@ -44,8 +51,9 @@ class GrpcClient(ServingClient):
         tls: TlsConfig | None = None,
         load_balancing: str | None = None,
         options: Sequence[tuple[str, Any]] = (),
+        request_log: RequestLog | None = None,
     ) -> None:
-        super().__init__(timeout, retry)
+        super().__init__(timeout, retry, request_log)
         self.target = target
         self._channel = make_channel(
             target, tls=tls, load_balancing=load_balancing, options=options
@@ -80,13 +88,19 @@ class GrpcClient(ServingClient):
         self._channel.close()
 
     def _call(
-        self, method: str, request: Any, deadline: float, retry: RetryPolicy | None = None
+        self,
+        method: str,
+        request: Any,
+        deadline: float,
+        retry: RetryPolicy | None = None,
+        call: CallRecorder | None = None,
     ) -> Any:
         stub: Callable[..., Any] = self._stubs[method]
+        metadata = call.grpc_metadata() if call is not None else None
 
         def attempt(seconds_left: float) -> Any:
             try:
-                return stub(request, timeout=seconds_left)
+                return stub(request, timeout=seconds_left, metadata=metadata)
             except grpc.RpcError as err:
                 raise error_for_grpc_status(err.code(), err.details() or "") from err
 
@@ -98,11 +112,15 @@ class GrpcClient(ServingClient):
         inputs: Inputs,
         output_filter: Sequence[str] | None,
         deadline: float,
+        call: CallRecorder,
     ) -> dict[str, np.ndarray]:
         signature = self._signature(target, deadline) if needs_signature(inputs) else None
         named = with_signature_dtypes(name_inputs(inputs, signature), signature)
         request = messages.predict_request(target, named, output_filter)
-        return messages.predict_outputs(self._call("Predict", request, deadline))
+        response = self._call("Predict", request, deadline, call=call)
+        outputs = messages.predict_outputs(response)
+        call.log("predict", request, response)
+        return outputs
 
     def _classify(
         self,
@@ -110,9 +128,12 @@ class GrpcClient(ServingClient):
         examples: Sequence[Features],
         context: Features | None,
         deadline: float,
+        call: CallRecorder,
     ) -> list[list[tuple[str, float]]]:
         request = messages.examples_request(protos.ClassificationRequest, target, examples, context)
-        return messages.classifications(self._call("Classify", request, deadline))
+        response = self._call("Classify", request, deadline, call=call)
+        call.log("classify", request, response)
+        return messages.classifications(response)
 
     def _regress(
         self,
@@ -120,9 +141,12 @@ class GrpcClient(ServingClient):
         examples: Sequence[Features],
         context: Features | None,
         deadline: float,
+        call: CallRecorder,
     ) -> list[float]:
         request = messages.examples_request(protos.RegressionRequest, target, examples, context)
-        return messages.regressions(self._call("Regress", request, deadline))
+        response = self._call("Regress", request, deadline, call=call)
+        call.log("regress", request, response)
+        return messages.regressions(response)
 
     def _metadata(self, target: ModelTarget, deadline: float) -> dict[str, Signature]:
         request = messages.metadata_request(target)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import requests
@@ -19,10 +19,14 @@ from clients.errors import (
     ServingClientError,
     error_for_http_status,
 )
-from clients.inputs import Inputs, name_inputs
+from clients.inputs import Inputs, name_inputs, with_signature_dtypes
+from clients.request_log.calls import CallRecorder
 from clients.retry import RetryPolicy, call_with_retries
 from clients.signatures import Signature, VersionStatus, signatures_from_json, statuses_from_json
 from clients.spec import ModelTarget
+
+if TYPE_CHECKING:
+    from clients.request_log.writer import RequestLog
 
 __all__ = ["RestClient"]
 
@@ -42,6 +46,14 @@ def _json(body: bytes) -> Any:
         raise ServerError(f"the server's answer is not JSON: {body[:200]!r}") from err
 
 
+def _messages() -> Any:
+    # Imported on the request log's writer thread, so a client that logs nothing never loads
+    # the gRPC messages.
+    from clients.request_log import rest_messages
+
+    return rest_messages
+
+
 def _float32(value: float) -> float:
     # The server's float32 value as gRPC delivers it, not the shortest decimal printing it.
     return float(np.float32(value))
@@ -54,11 +66,16 @@ class RestClient(ServingClient):
     certificate path, or a (certificate, key) pair of paths, for servers or proxies that
     ask for one. One requests.Session, so connections are kept alive and reused.
     Predict reads the signature's metadata once (cached) to name and type the outputs,
-    since JSON carries neither a single output's name nor dtypes.
+    since JSON carries neither a single output's name nor dtypes. request_log logs a sample
+    of the calls (see ServingClient); REST answers do not name the version that served, so
+    the version or label asked for is logged. A sampled call's values are converted on the
+    log's thread: do not change input arrays in place until the log has written them.
 
     Raises:
         ValueError: for a timeout that is not positive.
     """
+
+    transport = "rest"
 
     def __init__(
         self,
@@ -68,8 +85,9 @@ class RestClient(ServingClient):
         retry: RetryPolicy | None = None,
         verify: bool | str = True,
         cert: str | tuple[str, str] | None = None,
+        request_log: RequestLog | None = None,
     ) -> None:
-        super().__init__(timeout, retry)
+        super().__init__(timeout, retry, request_log)
         self.url = url.rstrip("/") if "://" in url else f"http://{url.rstrip('/')}"
         self._session = requests.Session()
         # Passed with each request: requests lets REQUESTS_CA_BUNDLE override Session.verify.
@@ -79,9 +97,18 @@ class RestClient(ServingClient):
         """Close the session's pooled connections."""
         self._session.close()
 
-    def _call(self, method: str, path: str, deadline: float, body: bytes | None = None) -> bytes:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        deadline: float,
+        body: bytes | None = None,
+        call: CallRecorder | None = None,
+    ) -> bytes:
         url = self.url + path
-        headers = {"Content-Type": "application/json"} if body is not None else None
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if call is not None:
+            headers.update(call.http_headers())
 
         def attempt(seconds_left: float) -> bytes:
             try:
@@ -105,24 +132,32 @@ class RestClient(ServingClient):
         inputs: Inputs,
         output_filter: Sequence[str] | None,
         deadline: float,
+        call: CallRecorder,
     ) -> dict[str, np.ndarray]:
         signature = self._signature(target, deadline)
-        body = rest_json.encode_predict_request(name_inputs(inputs, signature), target.signature)
-        answer = self._call("POST", f"{target.rest_path()}:predict", deadline, body)
+        named = name_inputs(inputs, signature)
+        body = rest_json.encode_predict_request(named, target.signature)
+        answer = self._call("POST", f"{target.rest_path()}:predict", deadline, body, call)
         dtypes = {name: info["dtype"] for name, info in signature["outputs"].items()}
         try:
             outputs = rest_json.decode_predict_response(answer, dtypes, list(dtypes))
         except ValueError as err:
             raise ServerError(f"malformed predict response: {err}") from err
-        if not output_filter:
-            return outputs
-        unknown = sorted(set(output_filter) - set(outputs))
-        if unknown:  # gRPC's server-side check, which the REST API lacks
-            raise InvalidInputError(
-                f"output tensor alias not found in signature: {', '.join(unknown)} "
-                f"Outputs expected to be in the set {{{','.join(sorted(outputs))}}}."
-            )
-        return {name: outputs[name] for name in output_filter}
+        if output_filter:
+            unknown = sorted(set(output_filter) - set(outputs))
+            if unknown:  # gRPC's server-side check, which the REST API lacks
+                raise InvalidInputError(
+                    f"output tensor alias not found in signature: {', '.join(unknown)} "
+                    f"Outputs expected to be in the set {{{','.join(sorted(outputs))}}}."
+                )
+            outputs = {name: outputs[name] for name in output_filter}
+        call.log_later(
+            "predict",
+            lambda: _messages().predict_messages(
+                target, with_signature_dtypes(named, signature), output_filter, outputs
+            ),
+        )
+        return outputs
 
     def _examples(
         self,
@@ -131,9 +166,10 @@ class RestClient(ServingClient):
         examples: Sequence[Features],
         context: Features | None,
         deadline: float,
+        call: CallRecorder,
     ) -> bytes:
         body = rest_json.encode_examples(examples, context, target.signature)
-        return self._call("POST", f"{target.rest_path()}:{verb}", deadline, body)
+        return self._call("POST", f"{target.rest_path()}:{verb}", deadline, body, call)
 
     def _classify(
         self,
@@ -141,13 +177,19 @@ class RestClient(ServingClient):
         examples: Sequence[Features],
         context: Features | None,
         deadline: float,
+        call: CallRecorder,
     ) -> list[list[tuple[str, float]]]:
-        answer = self._examples("classify", target, examples, context, deadline)
+        answer = self._examples("classify", target, examples, context, deadline, call)
         try:
-            results = rest_json.decode_classify_response(answer)
+            decoded = rest_json.decode_classify_response(answer)
         except ValueError as err:
             raise ServerError(f"malformed classify response: {err}") from err
-        return [[(label, _float32(score)) for label, score in pairs] for pairs in results]
+        results = [[(label, _float32(score)) for label, score in pairs] for pairs in decoded]
+        call.log_later(
+            "classify",
+            lambda: _messages().classify_messages(target, examples, context, results),
+        )
+        return results
 
     def _regress(
         self,
@@ -155,12 +197,17 @@ class RestClient(ServingClient):
         examples: Sequence[Features],
         context: Features | None,
         deadline: float,
+        call: CallRecorder,
     ) -> list[float]:
-        answer = self._examples("regress", target, examples, context, deadline)
+        answer = self._examples("regress", target, examples, context, deadline, call)
         try:
-            return [_float32(v) for v in rest_json.decode_regress_response(answer)]
+            values = [_float32(v) for v in rest_json.decode_regress_response(answer)]
         except ValueError as err:
             raise ServerError(f"malformed regress response: {err}") from err
+        call.log_later(
+            "regress", lambda: _messages().regress_messages(target, examples, context, values)
+        )
+        return values
 
     def _metadata(self, target: ModelTarget, deadline: float) -> dict[str, Signature]:
         answer = self._call("GET", f"{target.rest_path()}/metadata", deadline)

@@ -1,0 +1,68 @@
+"""One client call's part in request logging: its request id, its timing, its sampled record."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clients.request_log.records import Kind
+    from clients.request_log.writer import MessagesBuilder, RequestLog
+
+__all__ = ["REQUEST_ID_HEADER", "REQUEST_ID_METADATA", "CallRecorder"]
+
+# How a call's request id travels, so that server-side and client-side logs share it.
+REQUEST_ID_HEADER = "X-Request-Id"
+REQUEST_ID_METADATA = "x-request-id"  # gRPC metadata keys are lower-case
+
+
+class CallRecorder:
+    """Made when a call starts: decides whether it is sampled, and logs it if it succeeds.
+
+    The request id is the caller's, else (for a sampled call) a random uuid4 hex, else None.
+    Latency runs from here to log() or log_later(), which the client calls on success only.
+    """
+
+    __slots__ = ("_log", "_started", "request_id", "sampled", "timestamp", "transport")
+
+    def __init__(
+        self, request_log: RequestLog | None, transport: str, request_id: str | None = None
+    ) -> None:
+        if request_id is not None and (not isinstance(request_id, str) or not request_id):
+            raise ValueError(f"request_id must be a non-empty str, got {request_id!r}")
+        self._log = request_log
+        self.transport = transport
+        self.sampled = request_log is not None and request_log.should_sample()
+        if request_id is None and self.sampled:
+            request_id = uuid.uuid4().hex
+        self.request_id = request_id
+        self.timestamp = time.time()
+        self._started = time.perf_counter()
+
+    def grpc_metadata(self) -> tuple[tuple[str, str], ...] | None:
+        """The gRPC metadata carrying the request id, if the call has one."""
+        return None if self.request_id is None else ((REQUEST_ID_METADATA, self.request_id),)
+
+    def http_headers(self) -> dict[str, str]:
+        """The HTTP headers carrying the request id, if the call has one."""
+        return {} if self.request_id is None else {REQUEST_ID_HEADER: self.request_id}
+
+    def log(self, kind: Kind, request: Any, response: Any) -> None:
+        """Hand a sampled, successful call's clients.protos messages to the log."""
+        if self.sampled and self._log is not None:
+            messages = (request, response)
+            self.log_later(kind, lambda: messages)
+
+    def log_later(self, kind: Kind, build: MessagesBuilder) -> None:
+        """Hand a sampled, successful call to the log; build() makes its messages later, on
+        the log's writer thread."""
+        if self.sampled and self._log is not None:
+            self._log.submit_later(
+                kind,
+                build,
+                request_id=self.request_id or "",
+                timestamp=self.timestamp,
+                latency=time.perf_counter() - self._started,
+                transport=self.transport,
+            )
