@@ -63,7 +63,19 @@ def _parser() -> argparse.ArgumentParser:
     keras_cmd.add_argument(
         "--examples",
         type=Path,
-        help=".npz of held-out inputs keyed by input name, for warmup and validation",
+        help=".npz of held-out inputs keyed by input name, for warmup, validation and the"
+        " version's test split",
+    )
+    keras_cmd.add_argument(
+        "--reference",
+        type=Path,
+        help=".npz of training inputs keyed by input name: up to 500 rows become the"
+        " reference sample that drift checks compare with",
+    )
+    keras_cmd.add_argument(
+        "--test-labels",
+        type=Path,
+        help=".npy of labels of the --examples rows, in order (for accuracy checks)",
     )
 
     examples_cmd = sub.add_parser(
@@ -111,6 +123,8 @@ def _run_keras(args: argparse.Namespace) -> list[Path]:
         class_names=split(args.class_names),
         output_names=split(args.output_names),
         examples=args.examples,
+        reference=args.reference,
+        test_labels=args.test_labels,
     )
     return [export_model(spec, args.base_dir, version=args.version, keep=args.keep)]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -45,6 +46,13 @@ def _load_examples(path: Path, inputs: list[InputSpec]) -> dict[str, np.ndarray]
         return {s.name: archive[s.name] for s in inputs}
 
 
+def _load_labels(path: Path, rows: int) -> list[Any]:
+    labels = np.load(path, allow_pickle=False).reshape(-1)
+    if len(labels) != rows:
+        raise ValueError(f"{path} holds {len(labels)} labels for {rows} held-out examples")
+    return labels.tolist()
+
+
 def spec_from_keras(
     path: Path,
     name: str,
@@ -52,12 +60,18 @@ def spec_from_keras(
     class_names: list[str] | None = None,
     output_names: list[str] | None = None,
     examples: Path | None = None,
+    reference: Path | None = None,
+    test_labels: Path | None = None,
 ) -> ServingSpec:
     """Load `path` (a .keras file) and derive serving_default from its inputs and outputs.
 
+    `examples` (held-out inputs) become the version's test split and `reference` (training
+    inputs, sampled to at most 500 rows) its reference sample; `test_labels` (.npy, one label
+    per held-out example) go into the card.
+
     Raises:
-        ValueError: the model does not fit the requested task, or the examples file does not
-            match its inputs.
+        ValueError: the model does not fit the requested task, an inputs file does not match
+            its inputs, or the labels do not match the held-out examples.
     """
     model = keras.saving.load_model(path)
     inputs = _input_specs(model)
@@ -79,7 +93,24 @@ def spec_from_keras(
         )
     data = _load_examples(examples, inputs) if examples else _synthetic_examples(inputs)
     if not examples:
-        log.warning("no --examples given: warmup and validation use synthetic inputs")
+        log.warning(
+            "no --examples given: warmup and validation use synthetic inputs,"
+            " and the version gets no test split for drift checks"
+        )
+    if test_labels and not examples:
+        raise ValueError("--test-labels needs --examples (the held-out inputs they label)")
+    training_rows = _load_examples(reference, inputs) if reference else {}
+    if not reference:
+        log.warning("no --reference given: the version gets no training sample for drift checks")
+    card: dict[str, Any] = {
+        "source": {
+            "keras_file": str(path),
+            "examples": str(examples) if examples else "synthetic",
+            "reference": str(reference) if reference else None,
+        }
+    }
+    if test_labels:
+        card["test_labels"] = _load_labels(test_labels, len(next(iter(data.values()))))
     return ServingSpec(
         name=name,
         model=model,
@@ -88,10 +119,7 @@ def spec_from_keras(
         class_names=class_names,
         output_names=output_names or list(model.output_names),
         examples=data,
-        card={
-            "source": {
-                "keras_file": str(path),
-                "examples": str(examples) if examples else "synthetic",
-            }
-        },
+        examples_are_data=examples is not None,
+        reference=training_rows,
+        card=card,
     )

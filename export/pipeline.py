@@ -8,7 +8,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from export import card, publish, warmup
+from export import card, publish, reference_data, warmup
 from export.method_names import set_method_names
 from export.signatures import METHOD_NAMES, ServingModule, build_signatures, eager_reference
 from export.spec import ServingSpec
@@ -65,5 +65,6 @@ def _write_saved_model(spec: ServingSpec, staging: Path, version: int) -> None:
     card.write_card(
         staging / "assets.extra" / card.CARD_FILE, card.build_card(spec, version, concrete)
     )
+    reference_data.write_reference_data(spec, staging / "assets.extra")
     checked = validate_export(staging, list(concrete), eager_reference(functions))
     log.info("validation passed: %d warmup requests agree with the Keras model", checked)

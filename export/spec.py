@@ -43,7 +43,9 @@ class ServingSpec:
 
     `preprocess` maps the serving inputs (a dict of tensors) to what the Keras model takes;
     it runs inside the graph, so clients send raw values (for example PNG bytes).
-    `examples` holds held-out serving inputs (numpy, batch first) for warmup and validation.
+    `examples` holds held-out serving inputs (numpy, batch first) for warmup and validation;
+    `examples_are_data` is False when they are synthetic stand-ins, not a real test split.
+    `reference` holds training rows as serving inputs (sampled at export) for drift checks.
     """
 
     name: str
@@ -54,6 +56,8 @@ class ServingSpec:
     output_names: list[str] | None = None
     preprocess: Callable[[dict[str, Any]], Any] | None = None
     examples: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    examples_are_data: bool = True
+    reference: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     card: dict[str, Any] = dataclasses.field(default_factory=dict)
     extra_signatures: tuple[str, ...] = ()
     # Extra objects saved as attributes of the SavedModel (e.g. a Normalization layer's

@@ -8,6 +8,7 @@ import tensorflow as tf
 from sklearn.datasets import load_digits
 
 from export.examples import data, training
+from export.reference_data import sample_rows
 from export.spec import InputSpec, ServingSpec
 
 IMAGE_INPUT = "image_bytes"
@@ -84,5 +85,6 @@ def build(seed: int = data.SEED, epochs: int = 25, verbose: int = 0) -> ServingS
         class_names=class_names,
         preprocess=decode_images,
         examples={IMAGE_INPUT: encode_png(splits.x_test)},
+        reference={IMAGE_INPUT: encode_png(sample_rows({"x": splits.x_train})["x"])},
         card=card,
     )

@@ -63,5 +63,6 @@ def build(seed: int = data.SEED, epochs: int = 150, verbose: int = 0) -> Serving
         task="regressor",
         output_names=[OUTPUT],
         examples=columns(splits.x_test),
+        reference=columns(splits.x_train),
         card=card,
     )

@@ -59,6 +59,7 @@ def build(
         task="classifier",
         class_names=class_names,
         examples=training.columns(splits.x_test, names),
+        reference=training.columns(splits.x_train, names),
         card=card,
         tracked={
             "normalization_mean": normalizer.adapt_mean.value,
