@@ -76,16 +76,18 @@ def test_logs_under_load_honour_the_sampling_rate_and_rotate(
     log_server: RunningServer, tmp_path: Path, transport: str, calls: int, rate: float
 ) -> None:
     folder = tmp_path / "logs"
-    with RequestLog(folder, sampling_rate=rate, seed=7, max_file_bytes=8192) as request_log:
-        with make_client(transport, log_server, request_log) as client:
-            values = np.arange(calls, dtype=np.float32)
+    with (
+        RequestLog(folder, sampling_rate=rate, seed=7, max_file_bytes=8192) as request_log,
+        make_client(transport, log_server, request_log) as client,
+    ):
+        values = np.arange(calls, dtype=np.float32)
 
-            def call(index: int) -> float:
-                x = values[index : index + 1]
-                return client.predict(MODEL, {"x": x}, request_id=f"r{index}")["y"][0]
+        def call(index: int) -> float:
+            x = values[index : index + 1]
+            return client.predict(MODEL, {"x": x}, request_id=f"r{index}")["y"][0]
 
-            with ThreadPoolExecutor(6) as pool:
-                answers = list(pool.map(call, range(calls)))
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(call, range(calls)))
     assert answers == [0.5 * x + 3 for x in range(calls)]
     stats = request_log.stats()
     sigma = math.sqrt(calls * rate * (1 - rate))
@@ -179,11 +181,13 @@ def _warmup_records_read(server: RunningServer, model_path: Path) -> float:
 def test_a_log_file_replays_as_a_versions_warmup(
     log_server: RunningServer, models: list[ModelConfigSpec], tmp_path: Path
 ) -> None:
-    with RequestLog(tmp_path / "logs", sampling_rate=1.0) as request_log:
-        with GrpcClient(log_server.grpc, request_log=request_log) as client:
-            for value in range(5):
-                client.predict(MODEL, {"x": [float(value)]})
-            client.regress(MODEL, [{"x": 1.0}], signature="regress_x_to_y")
+    with (
+        RequestLog(tmp_path / "logs", sampling_rate=1.0) as request_log,
+        GrpcClient(log_server.grpc, request_log=request_log) as client,
+    ):
+        for value in range(5):
+            client.predict(MODEL, {"x": [float(value)]})
+        client.regress(MODEL, [{"x": 1.0}], signature="regress_x_to_y")
     (log_file,) = log_files(tmp_path / "logs")
     version = tmp_path / "replayed" / "1"
     shutil.copytree(Path(models[0].base_path) / str(STABLE), version)
@@ -205,15 +209,17 @@ def test_an_unwritable_destination_never_fails_a_call_and_recovers(
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the log folder's parent should be")
     folder = blocker / "logs"
-    with RequestLog(folder, sampling_rate=1.0, warn_seconds=3600) as request_log:
-        with GrpcClient(log_server.grpc, request_log=request_log) as client:
-            answers = [client.predict(MODEL, {"x": [1.0]})["y"].tolist() for _ in range(20)]
-            assert request_log.flush()
-            stats = request_log.stats()
-            assert answers == [[3.5]] * 20
-            assert (stats.sampled, stats.written, stats.dropped_io_error) == (20, 0, 20)
-            blocker.unlink()  # the destination becomes writable: later records get written
-            client.predict(MODEL, {"x": [1.0]}, request_id="after")
+    with (
+        RequestLog(folder, sampling_rate=1.0, warn_seconds=3600) as request_log,
+        GrpcClient(log_server.grpc, request_log=request_log) as client,
+    ):
+        answers = [client.predict(MODEL, {"x": [1.0]})["y"].tolist() for _ in range(20)]
+        assert request_log.flush()
+        stats = request_log.stats()
+        assert answers == [[3.5]] * 20
+        assert (stats.sampled, stats.written, stats.dropped_io_error) == (20, 0, 20)
+        blocker.unlink()  # the destination becomes writable: later records get written
+        client.predict(MODEL, {"x": [1.0]}, request_id="after")
     assert [c.request_id for c in read_request_logs(folder)] == ["after"]
     assert request_log.stats().written == 1
 
@@ -319,8 +325,10 @@ def test_bad_settings_are_refused(tmp_path: Path, options: dict, message: str) -
 def test_an_empty_request_id_is_refused(
     log_server: RunningServer, tmp_path: Path, transport: str
 ) -> None:
-    with RequestLog(tmp_path, sampling_rate=1.0) as request_log:
-        with make_client(transport, log_server, request_log) as client:
-            with pytest.raises(ValueError, match="request_id"):
-                client.predict(MODEL, {"x": [1.0]}, request_id="")
+    with (
+        RequestLog(tmp_path, sampling_rate=1.0) as request_log,
+        make_client(transport, log_server, request_log) as client,
+        pytest.raises(ValueError, match="request_id"),
+    ):
+        client.predict(MODEL, {"x": [1.0]}, request_id="")
     assert request_log.stats().sampled == 0
