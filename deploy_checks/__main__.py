@@ -42,6 +42,10 @@ def check() -> int:
             )
     for name, problems in [
         (f"rules {rules.RULES.relative_to(ROOT)} (promtool)", rules.promtool_problems()),
+        (
+            f"rule tests {rules.RULE_TESTS.relative_to(ROOT)} (promtool test rules)",
+            rules.promtool_test_problems(),
+        ),
         (f"{rules.PROMETHEUS_RULE.relative_to(ROOT)}", rules.prometheus_rule_problems()),
         (
             f"dashboard {dashboard.DASHBOARD.relative_to(ROOT)}",

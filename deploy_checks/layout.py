@@ -10,6 +10,7 @@ BASE = K8S / "base"
 OVERLAYS = K8S / "overlays"
 SERVING_CONFIG = ROOT / "serving_config"
 RULES = ROOT / "deploy" / "prometheus" / "tfserving.rules.yml"
+RULE_TESTS = ROOT / "deploy" / "prometheus" / "tests"  # promtool unit tests, *.test.yml
 PROMETHEUS_RULE = K8S / "components" / "monitoring" / "prometheusrule.yaml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "tfserving.json"
 

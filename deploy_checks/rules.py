@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from deploy_checks.layout import PROMETHEUS_RULE, ROOT, RULES
+from deploy_checks.layout import PROMETHEUS_RULE, ROOT, RULE_TESTS, RULES
 from deploy_checks.tools import find_tool
 
 _HEADER = """\
@@ -109,6 +109,28 @@ def promtool_problems(path: Path = RULES) -> list[str]:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         return [f"promtool check rules {path}: {(result.stdout + result.stderr).strip()}"]
+    return []
+
+
+def rule_test_files() -> list[Path]:
+    """Return the promtool unit test files for the rules (deploy/prometheus/tests)."""
+    return sorted(RULE_TESTS.glob("*.test.yml"))
+
+
+def promtool_test_problems(paths: list[Path] | None = None) -> list[str]:
+    """Return promtool's failures for the rules' unit tests (none when all pass).
+
+    Raises:
+        ToolMissing: promtool is not installed.
+    """
+    paths = rule_test_files() if paths is None else paths
+    if not paths:
+        return []
+    # promtool reads each test file's rule_files relative to that file.
+    command = [find_tool("promtool"), "test", "rules", *map(str, paths)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return [f"promtool test rules: {(result.stdout + result.stderr).strip()}"]
     return []
 
 

@@ -3,7 +3,8 @@
 The embedded server runs with the Deployment's own flags on the example models; Prometheus
 (Debian's binary) runs from deploy/prometheus/prometheus.yml with a 1 s interval, loads the
 rules file and scrapes it while the test sends REST and gRPC traffic, errors included, and
-publishes a corrupt model version. Then every recorded signal, every alert term, every
+publishes a corrupt model version. A real Pushgateway holds what the model-quality jobs push
+(tests/k8s/quality.py), scraped by the same Prometheus. Then every recorded signal, every alert term, every
 dashboard query and variable is evaluated through Prometheus' HTTP API and must return data.
 Expressions that read metrics only a cluster has are left out by one rule,
 deploy_checks.promql.CLUSTER_ONLY_METRICS; test_cluster_only_exclusions lists them.
@@ -29,6 +30,8 @@ from serving_config.schema import MonitoringConfig, parse_text
 from tests.k8s.embedded import serve
 from tests.k8s.objects import container, flags
 from tests.k8s.prometheus import PrometheusApi, run_prometheus
+from tests.k8s.pushgateway import run_pushgateway
+from tests.k8s.quality import EXPECTED_ALERTS, push_quality_runs
 from tests.k8s.traffic import send_traffic
 
 PROMETHEUS_YML = ROOT / "deploy" / "prometheus" / "prometheus.yml"
@@ -67,14 +70,17 @@ def server_flags(objects, models_config: Path) -> list[str]:
     return [*args, "--max_num_load_retries=0"]
 
 
-def prometheus_config(target: str, metrics_path: str) -> dict[str, Any]:
-    """deploy/prometheus/prometheus.yml, pointed at the test server, scraping every second."""
+def prometheus_config(target: str, metrics_path: str, gateway: str) -> dict[str, Any]:
+    """deploy/prometheus/prometheus.yml, pointed at the test server and Pushgateway, scraping
+    every second."""
     config = yaml.safe_load(PROMETHEUS_YML.read_text())
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
     config["rule_files"] = [str(PROMETHEUS_YML.parent / name) for name in config["rule_files"]]
-    (job,) = config["scrape_configs"]
-    assert job["metrics_path"] == metrics_path
-    job["static_configs"][0]["targets"] = [target]
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs.keys() == {"tfserving", "pushgateway"}
+    assert jobs["tfserving"]["metrics_path"] == metrics_path
+    jobs["tfserving"]["static_configs"][0]["targets"] = [target]
+    jobs["pushgateway"]["static_configs"][0]["targets"] = [gateway.removeprefix("http://")]
     return config
 
 
@@ -90,7 +96,7 @@ def variable_values(api: PrometheusApi) -> dict[str, str]:
 
 def wait_for_first_scrape(api: PrometheusApi, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
-    while not [s for s in api.query('up{job="tfserving"}') if s["value"][1] == "1"]:
+    while len([s for s in api.query("up") if s["value"][1] == "1"]) < 2:
         assert time.monotonic() < deadline, f"no successful scrape: {api.targets()}"
         time.sleep(0.5)
 
@@ -114,9 +120,13 @@ def scraped(example_models, rendered, tmp_path_factory) -> dict[str, Any]:
     models_config.write_text(render_local_text(SERVING_CONFIG / "models.config", models))
     objects = rendered["prod"]
     try:
-        with serve(server_flags(objects, models_config)) as server:
+        with (
+            serve(server_flags(objects, models_config)) as server,
+            run_pushgateway(workdir) as gateway,
+        ):
+            push_quality_runs(gateway)
             host = server.rest.removeprefix("http://")
-            config = prometheus_config(host, METRICS_PATH)
+            config = prometheus_config(host, METRICS_PATH, gateway)
             with run_prometheus(config, workdir) as api:
                 # A new regressor version that fails to load (a SavedModel without the
                 # "serve" MetaGraph); version 1 keeps serving.
@@ -206,12 +216,14 @@ def test_faults_raise_their_alerts(scraped) -> None:
     expected = {
         ("TFServingModelLoadFailed", "regressor"),  # the corrupt version 2
         ("TFServingHighErrorRate", "nope"),  # every call to it fails
+        *EXPECTED_ALERTS,  # the faults tests/k8s/quality.py pushed
     }
     # Rules run every second; give them a few rounds to see the last scrapes.
     deadline = time.monotonic() + 15
     while True:
+        # TF Serving's signals name the model model_name; the pushed ones, model.
         active = {
-            (a["labels"]["alertname"], a["labels"].get("model_name"))
+            (a["labels"]["alertname"], a["labels"].get("model_name", a["labels"].get("model")))
             for a in scraped["api"].alerts()
         }
         about_digits = {name for name, model in active if model == "digits"}
