@@ -20,6 +20,7 @@ from server.grpc_edge import ModelService, PredictionService
 from server.http import HttpServer, Response
 from server.metrics import CONTENT_TYPE, ServingMetrics
 from server.repository import ModelRepository
+from server.request_logging import RequestLoggers
 from server.rest_api import RestApi
 from server.servable import Servable
 from server.warmup import run_warmup
@@ -69,7 +70,10 @@ class ModelServer:
             ),
         )
         self.core = ServingCore(
-            self.repository, self.metrics, options.enable_serialization_as_tensor_content
+            self.repository,
+            self.metrics,
+            options.enable_serialization_as_tensor_content,
+            RequestLoggers() if options.enable_request_logging_extension else None,
         )
         self._grpc: grpc.Server | None = None
         self._http: HttpServer | None = None
@@ -110,7 +114,7 @@ class ModelServer:
             ServingError: the config is invalid or a model failed to load.
         """
         options = self.options
-        self.repository.apply_config(initial_config(options), wait_forever=True)
+        self.core.apply_config(initial_config(options), wait_forever=True)
         if options.file_system_poll_wait_seconds > 0:
             self.repository.start_polling(options.file_system_poll_wait_seconds)
         if options.model_config_file and options.model_config_file_poll_wait_seconds > 0:
@@ -208,6 +212,8 @@ class ModelServer:
             self._http.stop()
         if self._grpc:
             self._grpc.stop(grace).wait()
+        if self.core.request_logs is not None:
+            self.core.request_logs.close()
         self.repository.close()
 
 

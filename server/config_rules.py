@@ -10,10 +10,17 @@ from server import lifecycle as lc
 from server.errors import Code, ServingError, failed_precondition, invalid_argument
 
 PLATFORM = "tensorflow"
+# The log collector types the request logging extension knows (server/request_logging.py).
+LOG_COLLECTOR_TYPES = frozenset({"tfrecord"})
 
 
-def validate_config(config: model_server_config_pb2.ModelServerConfig) -> None:
-    """Raises ServingError with TF Serving's message for a config it would refuse."""
+def validate_config(
+    config: model_server_config_pb2.ModelServerConfig, request_logging: bool = False
+) -> None:
+    """Raises ServingError with TF Serving's message for a config it would refuse.
+
+    A logging_config is refused unless request_logging (the extension) is on.
+    """
     kind = config.WhichOneof("config")
     if kind == "custom_model_config":
         raise ServingError(
@@ -41,8 +48,30 @@ def validate_config(config: model_server_config_pb2.ModelServerConfig) -> None:
                 f"Model {entry.name} requested unsupported platform {entry.model_platform}",
             )
         if entry.HasField("logging_config"):
-            # As in TF Serving's open-source build, which supplies no request-logger creator.
-            raise invalid_argument("No request-logger-creator provided.")
+            if not request_logging:
+                # As in TF Serving's open-source build, which supplies no request-logger creator.
+                raise invalid_argument("No request-logger-creator provided.")
+            _check_logging_config(entry)
+
+
+def _check_logging_config(entry: model_server_config_pb2.ModelConfig) -> None:
+    """Raises ServingError for a logging_config the request logging extension cannot honour."""
+    collector = entry.logging_config.log_collector_config
+    if collector.type not in LOG_COLLECTOR_TYPES:
+        # TF Serving's LogCollector::Create message for an unregistered type.
+        raise ServingError(
+            Code.NOT_FOUND, f"Cannot find LogCollector::Factory for type: {collector.type}"
+        )
+    if not collector.filename_prefix or collector.filename_prefix.endswith("/"):
+        raise invalid_argument(
+            f"Model {entry.name}: log_collector_config.filename_prefix must be a folder and a "
+            f"file name prefix, e.g. /logs/{entry.name}; got {collector.filename_prefix!r}"
+        )
+    rate = entry.logging_config.sampling_config.sampling_rate
+    if not 0.0 <= rate <= 1.0:
+        raise invalid_argument(
+            f"Model {entry.name}: sampling_config.sampling_rate must be from 0 to 1, got {rate}"
+        )
 
 
 def validate_labels(

@@ -16,9 +16,11 @@ from tensorflow_serving.apis import (
 from tensorflow_serving.config import model_server_config_pb2
 
 from server import inference
+from server.config_rules import validate_config
 from server.errors import Code, ServingError, invalid_argument
 from server.metrics import ServingMetrics
 from server.repository import ModelRepository
+from server.request_logging import RequestLoggers, without_logging_configs
 from server.request_tensors import inputs_to_numpy
 from server.servable import DEFAULT_SIGNATURE, Servable
 from server.tensors import to_proto
@@ -44,11 +46,16 @@ class ServingCore:
     """Requests in, responses out; the REST and gRPC edges only decode, call this and encode."""
 
     def __init__(
-        self, repository: ModelRepository, metrics: ServingMetrics, tensor_content: bool = False
+        self,
+        repository: ModelRepository,
+        metrics: ServingMetrics,
+        tensor_content: bool = False,
+        request_logs: RequestLoggers | None = None,
     ) -> None:
         self.repository = repository
         self.metrics = metrics
         self._tensor_content = tensor_content
+        self.request_logs = request_logs  # None unless the request logging extension is on
 
     # --- shared plumbing -------------------------------------------------------------------
 
@@ -184,7 +191,27 @@ class ServingCore:
                 "ServerModelConfig type not supported by HandleReloadConfigRequest. "
                 "Only ModelConfigList is currently supported"
             )
-        self.repository.apply_config(config)
+        self.apply_config(config)
+
+    def apply_config(
+        self, config: model_server_config_pb2.ModelServerConfig, wait_forever: bool = False
+    ) -> None:
+        """Serve config; with request logging on, the repository gets it without logging_configs
+        and the models that keep the config log their requests.
+
+        Raises:
+            ServingError: as ModelRepository.apply_config.
+        """
+        if self.request_logs is None:
+            self.repository.apply_config(config, wait_forever)
+            return
+        validate_config(config, request_logging=True)
+        served = without_logging_configs(config)
+        try:
+            self.repository.apply_config(served, wait_forever)
+        finally:
+            if self.repository.config is served:  # accepted, even if a model failed to load
+                self.request_logs.apply(config)
 
 
 def fill_classifications(

@@ -11,8 +11,9 @@ Deliberate differences from tensorflow_model_server:
 - Its flags that this server does not implement raise FlagError too, except the
   performance-tuning flags in IGNORED_FLAGS: ignoring those changes no result, so they are
   accepted and listed in ``ServerOptions.ignored_flags`` for the server to warn about.
-- Three extensions: ``--host`` (loopback by default, where tensorflow_model_server listens on
-  all interfaces), ``--max_request_bytes`` and ``--rest_api_gzip_limit_bytes``.
+- Four extensions: ``--host`` (loopback by default, where tensorflow_model_server listens on
+  all interfaces), ``--max_request_bytes``, ``--rest_api_gzip_limit_bytes`` and
+  ``--enable_request_logging_extension`` (request logs from a model's logging_config).
 """
 
 from __future__ import annotations

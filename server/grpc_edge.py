@@ -52,6 +52,9 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             self._core.record(name, api, "GRPC", err.code, started)
             _abort(context, err)
         self._core.record(name, api, "GRPC", Code.OK, started)
+        if self._core.request_logs is not None:
+            logs = self._core.request_logs
+            logs.log_grpc(api, name, request, response, context.invocation_metadata, started)
         return response
 
     def Predict(self, request, context):

@@ -123,6 +123,14 @@ class ServerOptions:
         "Largest decompressed gzip REST body (tensorflow_model_server's fixed limit).",
         extension=True,
     )
+    enable_request_logging_extension: bool = _flag(
+        False,
+        'Accept a model\'s logging_config (log_collector_config type "tfrecord", '
+        "filename_prefix /folder/prefix, sampling_config sampling_rate) and write a sample of its "
+        "predict, classify and regress calls as PredictionLog TFRecord files. "
+        "tensorflow_model_server refuses any logging_config.",
+        extension=True,
+    )
     ignored_flags: tuple[str, ...] = ()
     show_version: bool = False
     show_help: bool = False

@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote
 
 import tensorflow as tf
@@ -14,10 +15,11 @@ from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_status_pb2
 
 from server import inference, rest_json
-from server.core import ServingCore, metadata_signature_map
+from server.core import ServingCore, fill_classifications, metadata_signature_map
 from server.errors import Code, ServingError, invalid_argument
 from server.http.messages import Request, Response
 from server.servable import Servable
+from server.tensors import to_proto
 
 JSON = "application/json"
 INT64_MAX = 2**63 - 1
@@ -57,6 +59,11 @@ def _version(text: str | None) -> int | None:
 
 def _spec(name: str, version: str | None, label: str | None) -> tuple[str, int | None, str | None]:
     return name, _version(version), unquote(label) if label else None
+
+
+def _fill_regressions(result: Any, values: list[float]) -> None:
+    for value in values:
+        result.regressions.add(value=value)
 
 
 class RestApi:
@@ -106,7 +113,7 @@ class RestApi:
             if verb not in handlers:
                 raise malformed
             work = handlers[verb]
-            return name, verb, lambda: work(_spec(name, version, label), request.body, verb)
+            return name, verb, lambda: work(_spec(name, version, label), request, verb)
         if method == "GET" and (match := GET_PATH.fullmatch(target)):
             name, version, label, metadata = match.groups()
             name = unquote(name) if name else ""
@@ -116,8 +123,9 @@ class RestApi:
             return name, "", lambda: work(_spec(name, version, label))
         raise malformed
 
-    def _predict(self, spec: tuple, body: bytes, verb: str) -> bytes:
-        doc = rest_json.parse_body(body)
+    def _predict(self, spec: tuple, request: Request, verb: str) -> bytes:
+        started = time.perf_counter()
+        doc = rest_json.parse_body(request.body)
         signature = rest_json.signature_name_of(doc)
         with self._core.repository.acquire(*spec) as servable:
             if servable.signature(signature) is None:
@@ -132,20 +140,46 @@ class RestApi:
             inputs, fmt = rest_json.decode_predict_request(doc, specs)
             run = self._core.timed_run(servable, "predict", self._core.deadline(self._timeout))
             outputs = inference.predict(servable.signature_defs, run, signature, inputs)
+            if self._core.request_logs is not None:
+                self._core.request_logs.log_rest_predict(
+                    spec,
+                    signature,
+                    inputs,
+                    outputs,
+                    servable.version,
+                    request.headers,
+                    started,
+                    to_proto,
+                )
         return rest_json.encode_predict_response(outputs, fmt)
 
-    def _classify(self, spec: tuple, body: bytes, verb: str) -> bytes:
-        doc = rest_json.parse_body(body)
+    def _classify(self, spec: tuple, request: Request, verb: str) -> bytes:
+        started = time.perf_counter()
+        doc = rest_json.parse_body(request.body)
         signature = rest_json.signature_name_of(doc)
         examples, context = rest_json.decode_examples(doc, verb)
         examples = rest_json.merge_context(examples, context)
         with self._core.repository.acquire(*spec) as servable:
             run = self._core.timed_run(servable, verb, self._core.deadline(self._timeout))
             if verb == "classify":
-                rows = inference.classify(servable.signature_defs, run, signature, examples)
-                return rest_json.encode_classify_response(rows)
-            values = inference.regress(servable.signature_defs, run, signature, examples)
-            return rest_json.encode_regress_response(values)
+                result = inference.classify(servable.signature_defs, run, signature, examples)
+                fill_result, body = fill_classifications, rest_json.encode_classify_response(result)
+            else:
+                result = inference.regress(servable.signature_defs, run, signature, examples)
+                fill_result, body = _fill_regressions, rest_json.encode_regress_response(result)
+            if self._core.request_logs is not None:
+                self._core.request_logs.log_rest_examples(
+                    verb,
+                    spec,
+                    signature,
+                    examples,
+                    result,
+                    servable.version,
+                    request.headers,
+                    started,
+                    fill_result,
+                )
+            return body
 
     def _metadata(self, spec: tuple) -> bytes:
         with self._core.repository.acquire(*spec) as servable:

@@ -1,0 +1,235 @@
+"""Request logging from a model's logging_config (an extension: TF Serving's build has none).
+
+With --enable_request_logging_extension, a model's
+``logging_config { log_collector_config { type: "tfrecord" filename_prefix: "/logs/name" }
+sampling_config { sampling_rate: 0.1 } }`` makes the server log a sample of that model's
+successful predict, classify and regress calls, over REST and gRPC, as PredictionLog records
+in `/logs/name-<UTC time>-<pid>-<n>.tfrecord` files: the format of the client library's
+request logs (clients.request_log), written by the same writer, off the request path.
+The request id is the caller's `X-Request-Id` header or `x-request-id` gRPC metadata, else a
+random one. per_task_sampling_configs and custom_logging_config are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tensorflow_serving.apis import (
+    classification_pb2,
+    model_pb2,
+    predict_pb2,
+    regression_pb2,
+)
+from tensorflow_serving.config import model_server_config_pb2
+
+from clients import protos
+from clients.request_log import RequestLog
+from server.servable import DEFAULT_SIGNATURE
+
+log = logging.getLogger(__name__)
+
+TFRECORD_COLLECTOR = "tfrecord"
+REQUEST_ID_KEY = "x-request-id"  # gRPC metadata key; the HTTP header, lower-cased
+# gRPC API -> the request log's call kind
+LOGGED_APIS = {"Predict": "predict", "Classify": "classify", "Regress": "regress"}
+_CLIENT_MESSAGES = {
+    "predict": (protos.PredictRequest, protos.PredictResponse),
+    "classify": (protos.ClassificationRequest, protos.ClassificationResponse),
+    "regress": (protos.RegressionRequest, protos.RegressionResponse),
+}
+ToProto = Callable[[np.ndarray], Any]
+SpecChoice = tuple[str, int | None, str | None]
+
+
+def without_logging_configs(
+    config: model_server_config_pb2.ModelServerConfig,
+) -> model_server_config_pb2.ModelServerConfig:
+    """A copy of config with every model's logging_config cleared (what the repository serves)."""
+    served = model_server_config_pb2.ModelServerConfig()
+    served.CopyFrom(config)
+    for entry in served.model_config_list.config:
+        entry.ClearField("logging_config")
+    return served
+
+
+def _as_client_messages(kind: str, request: Any, response: Any) -> tuple[Any, Any]:
+    request_class, response_class = _CLIENT_MESSAGES[kind]
+    return (
+        request_class.FromString(request.SerializeToString()),
+        response_class.FromString(response.SerializeToString()),
+    )
+
+
+def _fill_spec(spec: model_pb2.ModelSpec, choice: SpecChoice, signature: str) -> None:
+    name, version, label = choice
+    spec.name = name
+    if version is not None:
+        spec.version.value = version
+    elif label:
+        spec.version_label = label
+    if signature:
+        spec.signature_name = signature
+
+
+class RequestLoggers:
+    """One RequestLog per model whose config asks for logging; replaced when the config changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._logs: dict[str, tuple[tuple[str, float], RequestLog]] = {}
+
+    def apply(self, config: model_server_config_pb2.ModelServerConfig) -> None:
+        """Log the models of config that have a logging_config, and only those."""
+        wanted = {}
+        for entry in config.model_config_list.config:
+            if entry.HasField("logging_config"):
+                logging_config = entry.logging_config
+                prefix = logging_config.log_collector_config.filename_prefix
+                wanted[entry.name] = (prefix, logging_config.sampling_config.sampling_rate)
+        with self._lock:
+            stale = [
+                request_log
+                for name, (settings, request_log) in self._logs.items()
+                if wanted.get(name) != settings
+            ]
+            kept = {n: v for n, v in self._logs.items() if wanted.get(n) == v[0]}
+            for name, (prefix, rate) in wanted.items():
+                if name not in kept:
+                    path = Path(prefix)
+                    request_log = RequestLog(path.parent, sampling_rate=rate, prefix=path.name)
+                    kept[name] = ((prefix, rate), request_log)
+                    log.info("logging %.4g of the requests to %s to %s-*", rate, name, prefix)
+            self._logs = kept
+        for request_log in stale:
+            request_log.close()
+
+    def close(self) -> None:
+        """Finish every log's file."""
+        with self._lock:
+            logs, self._logs = self._logs, {}
+        for _, request_log in logs.values():
+            request_log.close()
+
+    def _sampled(self, model: str) -> RequestLog | None:
+        found = self._logs.get(model)
+        if found is None or not found[1].should_sample():
+            return None
+        return found[1]
+
+    @staticmethod
+    def _submit(
+        request_log: RequestLog,
+        kind: str,
+        build: Callable[[], tuple[Any, Any]],
+        request_id: str | None,
+        transport: str,
+        started: float,
+    ) -> None:
+        latency = time.perf_counter() - started
+        request_log.submit_later(
+            kind,  # type: ignore[arg-type]
+            build,
+            request_id=request_id or uuid.uuid4().hex,
+            timestamp=time.time() - latency,
+            latency=latency,
+            transport=transport,
+        )
+
+    def log_grpc(
+        self, api: str, model: str, request: Any, response: Any, metadata: Callable, started: float
+    ) -> None:
+        """Log a successful gRPC call if its model logs and it is sampled.
+
+        metadata() gives the call's invocation metadata; started is its time.perf_counter().
+        """
+        kind = LOGGED_APIS.get(api)
+        request_log = self._sampled(model) if kind else None
+        if request_log is None:
+            return
+        request_id = dict(metadata() or ()).get(REQUEST_ID_KEY)
+        self._submit(
+            request_log,
+            kind,
+            lambda: _as_client_messages(kind, request, response),
+            request_id,
+            "grpc",
+            started,
+        )
+
+    def log_rest_predict(
+        self,
+        choice: SpecChoice,
+        signature: str,
+        inputs: Mapping[str, np.ndarray],
+        outputs: Mapping[str, np.ndarray],
+        served_version: int,
+        headers: Mapping[str, str],
+        started: float,
+        to_proto: ToProto,
+    ) -> None:
+        """Log a successful REST predict if its model logs and it is sampled."""
+        request_log = self._sampled(choice[0])
+        if request_log is None:
+            return
+
+        def build() -> tuple[Any, Any]:
+            request = predict_pb2.PredictRequest()
+            _fill_spec(request.model_spec, choice, signature)
+            response = predict_pb2.PredictResponse()
+            _fill_spec(response.model_spec, (choice[0], served_version, None), signature)
+            response.model_spec.signature_name = signature or DEFAULT_SIGNATURE
+            for name, array in inputs.items():
+                request.inputs[name].CopyFrom(to_proto(array))
+            for name, array in outputs.items():
+                response.outputs[name].CopyFrom(to_proto(array))
+            return _as_client_messages("predict", request, response)
+
+        self._submit(request_log, "predict", build, headers.get(REQUEST_ID_KEY), "rest", started)
+
+    def log_rest_examples(
+        self,
+        kind: str,
+        choice: SpecChoice,
+        signature: str,
+        examples: list[bytes],
+        result: Any,
+        served_version: int,
+        headers: Mapping[str, str],
+        started: float,
+        fill_result: Callable[[Any, Any], None],
+    ) -> None:
+        """Log a successful REST classify or regress if its model logs and it is sampled.
+
+        examples are serialized tf.Examples (context merged in); fill_result(response.result,
+        result) writes the answer into the response message.
+        """
+        request_log = self._sampled(choice[0])
+        if request_log is None:
+            return
+        request_class, response_class = {
+            "classify": (
+                classification_pb2.ClassificationRequest,
+                classification_pb2.ClassificationResponse,
+            ),
+            "regress": (regression_pb2.RegressionRequest, regression_pb2.RegressionResponse),
+        }[kind]
+
+        def build() -> tuple[Any, Any]:
+            request, response = request_class(), response_class()
+            _fill_spec(request.model_spec, choice, signature)
+            _fill_spec(response.model_spec, (choice[0], served_version, None), signature)
+            response.model_spec.signature_name = signature or DEFAULT_SIGNATURE
+            listed = request.input.example_list.examples
+            for serialized in examples:
+                listed.add().ParseFromString(serialized)
+            fill_result(response.result, result)
+            return _as_client_messages(kind, request, response)
+
+        self._submit(request_log, kind, build, headers.get(REQUEST_ID_KEY), "rest", started)
