@@ -11,7 +11,7 @@ import tensorflow as tf
 from export import card, publish, reference_data, warmup
 from export.method_names import set_method_names
 from export.signatures import METHOD_NAMES, ServingModule, build_signatures, eager_reference
-from export.spec import ServingSpec
+from export.spec import SERVING_DEFAULT, ServingSpec
 from export.validate import validate_export
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,6 @@ def _write_saved_model(spec: ServingSpec, staging: Path, version: int) -> None:
     card.write_card(
         staging / "assets.extra" / card.CARD_FILE, card.build_card(spec, version, concrete)
     )
-    reference_data.write_reference_data(spec, staging / "assets.extra")
+    reference_data.write_reference_data(spec, staging / "assets.extra", concrete[SERVING_DEFAULT])
     checked = validate_export(staging, list(concrete), eager_reference(functions))
     log.info("validation passed: %d warmup requests agree with the Keras model", checked)

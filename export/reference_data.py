@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -48,9 +50,16 @@ def sample_rows(
 
 
 def input_records(
-    model_name: str, arrays: dict[str, np.ndarray], rows_per_record: int = ROWS_PER_RECORD
+    model_name: str,
+    arrays: dict[str, np.ndarray],
+    serving_default: Callable[..., dict[str, Any]] | None = None,
+    rows_per_record: int = ROWS_PER_RECORD,
 ) -> list[prediction_log_pb2.PredictionLog]:
     """The rows as serving_default PredictRequests of at most `rows_per_record` rows, in order.
+
+    With `serving_default` (the saved signature function) each record also holds its
+    PredictResponse: the model's own predictions on those rows, a reference for prediction
+    drift.
 
     Raises:
         ValueError: the arrays disagree on their number of rows.
@@ -64,7 +73,14 @@ def input_records(
         for name, array in arrays.items():
             batch = np.asarray(array[start : start + rows_per_record])
             request.inputs[name].CopyFrom(tf.make_tensor_proto(batch))
-        records.append(prediction_log_pb2.PredictionLog(predict_log={"request": request}))
+        record = prediction_log_pb2.PredictionLog(predict_log={"request": request})
+        if serving_default is not None:
+            response = record.predict_log.response
+            response.model_spec.CopyFrom(request.model_spec)
+            inputs = {k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()}
+            for name, tensor in serving_default(**inputs).items():
+                response.outputs[name].CopyFrom(tf.make_tensor_proto(tensor.numpy()))
+        records.append(record)
     return records
 
 
@@ -75,8 +91,14 @@ def _write(path: Path, records: list[prediction_log_pb2.PredictionLog]) -> None:
             writer.write(record.SerializeToString())
 
 
-def write_reference_data(spec: ServingSpec, assets_dir: Path) -> list[Path]:
+def write_reference_data(
+    spec: ServingSpec,
+    assets_dir: Path,
+    serving_default: Callable[..., dict[str, Any]] | None = None,
+) -> list[Path]:
     """Write the training sample and the test split that `spec` carries; return the files.
+
+    The training sample's records hold `serving_default`'s outputs too, when it is given.
 
     A spec without a training sample (or without real held-out examples) gets no such file:
     drift checks and verification then say the version has no reference data.
@@ -96,7 +118,11 @@ def write_reference_data(spec: ServingSpec, assets_dir: Path) -> list[Path]:
         missing = sorted(expected - set(arrays))
         if missing:
             raise ValueError(f"the {what} lacks serving inputs: {', '.join(missing)}")
-        records = input_records(spec.name, {name: arrays[name] for name in sorted(expected)})
+        records = input_records(
+            spec.name,
+            {name: arrays[name] for name in sorted(expected)},
+            serving_default if file_name == REFERENCE_FILE else None,
+        )
         _write(assets_dir / file_name, records)
         log.info("wrote %s: %d rows of %s", file_name, num_rows(arrays), what)
         written.append(assets_dir / file_name)

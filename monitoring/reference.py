@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,9 @@ class ModelReference:
     """What drift and accuracy checks compare live traffic with, for one exported version.
 
     `train_sample` and `test_inputs` are serving_default inputs (name -> array, batch first);
-    `test_labels` holds the label of each test row, in the same order.
+    `test_labels` holds the label of each test row, in the same order. `train_outputs` holds
+    the model's serving_default outputs on the training sample (empty for exports that did not
+    store them), the reference for prediction drift.
     """
 
     name: str
@@ -47,35 +49,48 @@ class ModelReference:
     test_inputs: dict[str, np.ndarray]
     test_labels: np.ndarray
     test_metrics: dict[str, float]
+    train_outputs: dict[str, np.ndarray] = field(default_factory=dict)
 
     def num_test_rows(self) -> int:
         return len(self.test_labels)
 
 
-def read_input_records(path: Path) -> dict[str, np.ndarray]:
-    """The serving inputs stored as PredictionLog predict requests, concatenated in order.
+def _append(batches: dict[str, list[np.ndarray]], tensors: Any, where: str) -> None:
+    arrays = {name: make_ndarray(t) for name, t in tensors.items()}
+    if batches and set(arrays) != set(batches):
+        raise ReferenceError(f"{where} has tensors {sorted(arrays)}, not {sorted(batches)}")
+    for name, array in arrays.items():
+        batches.setdefault(name, []).append(array)
+
+
+def read_logged_requests(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(inputs, outputs) of the PredictionLog predict calls in path, concatenated in order.
+
+    Outputs are empty when the records hold no responses.
 
     Raises:
-        ReferenceError: the file is missing, corrupt, or its records disagree on input names.
+        ReferenceError: the file is missing, corrupt, or its records disagree on tensor names.
     """
     if not path.is_file():
         raise ReferenceError(f"{path} is missing (export this version again to write it)")
-    batches: dict[str, list[np.ndarray]] = {}
+    inputs: dict[str, list[np.ndarray]] = {}
+    outputs: dict[str, list[np.ndarray]] = {}
     try:
         for index, raw in enumerate(read_tfrecords(path)):
-            request = protos.PredictionLog.FromString(raw).predict_log.request
-            arrays = {name: make_ndarray(t) for name, t in request.inputs.items()}
-            if index and set(arrays) != set(batches):
-                raise ReferenceError(f"{path}: record {index} has inputs {sorted(arrays)}")
-            for name, array in arrays.items():
-                batches.setdefault(name, []).append(array)
+            predict_log = protos.PredictionLog.FromString(raw).predict_log
+            _append(inputs, predict_log.request.inputs, f"{path}: record {index}")
+            if predict_log.response.outputs or outputs:
+                _append(outputs, predict_log.response.outputs, f"{path}: record {index}")
     except ReferenceError:
         raise
     except (OSError, DecodeError, ValueError) as err:
         raise ReferenceError(f"{path} is corrupt: {err}") from err
-    if not batches:
+    if not inputs:
         raise ReferenceError(f"{path} holds no records")
-    return {name: np.concatenate(parts) for name, parts in batches.items()}
+    return (
+        {name: np.concatenate(parts) for name, parts in inputs.items()},
+        {name: np.concatenate(parts) for name, parts in outputs.items()},
+    )
 
 
 def _read_card(path: Path) -> dict[str, Any]:
@@ -100,8 +115,8 @@ def load_reference(version_dir: Path) -> ModelReference:
     version_dir = Path(version_dir)
     assets = version_dir / ASSETS
     card = _read_card(assets / CARD_FILE)
-    train_sample = read_input_records(assets / REFERENCE_FILE)
-    test_inputs = read_input_records(assets / TEST_SPLIT_FILE)
+    train_sample, train_outputs = read_logged_requests(assets / REFERENCE_FILE)
+    test_inputs, _ = read_logged_requests(assets / TEST_SPLIT_FILE)
     test_rows = len(next(iter(test_inputs.values())))
     labels = np.asarray(card.get("test_labels", []))
     if "test_labels" in card and len(labels) != test_rows:
@@ -125,6 +140,7 @@ def load_reference(version_dir: Path) -> ModelReference:
         test_inputs=test_inputs,
         test_labels=labels,
         test_metrics={k: float(v) for k, v in card.get("metrics", {}).get("test", {}).items()},
+        train_outputs=train_outputs,
     )
 
 

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from monitoring.reference import (
@@ -37,10 +38,18 @@ def test_load_reference_of_each_example(
     assert {len(a) for a in reference.train_sample.values()} == {train_rows}
     assert {len(a) for a in reference.test_inputs.values()} == {len(reference.test_labels)}
     assert reference.test_metrics == reference.card["metrics"]["test"]
+    assert {len(a) for a in reference.train_outputs.values()} == {train_rows}
     if model == "digits":
         assert reference.task == "classifier"
         assert reference.class_names == [str(d) for d in range(10)]
         assert reference.test_inputs["image_bytes"][0].startswith(b"\x89PNG")
+    outputs = reference.train_outputs
+    if reference.task == "classifier":
+        np.testing.assert_array_equal(outputs["probabilities"].argmax(axis=1), outputs["class_ids"])
+        assert set(outputs["class_ids"].tolist()) == set(range(len(reference.class_names)))
+    else:
+        progression = outputs["progression"].reshape(-1)
+        assert 50 < progression.mean() < 250  # disease progression, in the target's units
 
 
 def test_latest_version_is_the_highest_number(example_models: Path) -> None:
