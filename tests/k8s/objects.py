@@ -36,3 +36,12 @@ def flags(args: list[str]) -> dict[str, str]:
 
 def probe_path(objects: Objects, probe: str) -> str:
     return container(objects)[probe]["httpGet"]["path"]
+
+
+def cronjob_pod_specs(objects: Objects) -> dict[str, dict[str, Any]]:
+    """{CronJob name: the pod spec of the Jobs it creates}."""
+    return {
+        obj["metadata"]["name"]: obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        for obj in objects
+        if obj["kind"] == "CronJob"
+    }

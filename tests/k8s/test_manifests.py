@@ -13,7 +13,7 @@ from deploy_checks.layout import ROOT, SERVING_CONFIG, overlays
 from deploy_checks.schemas import KUBERNETES_VERSIONS, validation_problems
 from serving_config.model_config import load_model_server_config
 from serving_config.schema import MonitoringConfig, parse_text
-from tests.k8s.objects import container, deployment, flags, pod_spec
+from tests.k8s.objects import container, cronjob_pod_specs, deployment, flags, pod_spec
 
 TFS_IMAGE = "tensorflow/serving"
 PINNED = "2.20.0"
@@ -53,6 +53,11 @@ def test_deploy_swaps_in_the_baked_image_and_nothing_else(rendered, overlay: str
     swapped = render_overlay(overlay, image)
     assert container(swapped)["image"] == image
     container(swapped)["image"] = container(rendered[overlay])["image"]
+    # The model-quality jobs copy the models out of the same image (prod): swapped too.
+    for pod in cronjob_pod_specs(swapped).values():
+        (copier,) = pod["initContainers"]
+        assert copier["image"] == image
+        copier["image"] = container(rendered[overlay])["image"]
     assert swapped == rendered[overlay]
 
 
