@@ -47,9 +47,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--timeout", type=float, default=DEFAULTS.timeout, help="per request, s")
     parser.add_argument("--json", type=Path, help="write the verdict here")
+    local = parser.add_argument_group("a local server")
+    local.add_argument(
+        "--start-server",
+        type=Path,
+        metavar="MODELS_CONFIG",
+        help="if nothing answers at --rest, run `python -m server` on the ports of --rest and "
+        "--grpc with this models.config for the verification, then stop it",
+    )
+    local.add_argument("--server-args", default="", help="more flags for that server")
+    local.add_argument("--server-log", type=Path, default=Path("build/verify-server.log"))
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.start_server is None:
+        return _verify(args)
+    from loadtest.local_server import ServerStartError, ensure_server
+
+    if not (args.rest and args.grpc):
+        print("verify: --start-server needs both --rest and --grpc", file=sys.stderr)
+        return EXIT_ERROR
+    server = ensure_server(
+        args.rest,
+        args.grpc,
+        args.start_server,
+        model=args.model,
+        server_args=args.server_args,
+        log_path=args.server_log,
+    )
+    try:
+        with server:
+            return _verify(args)
+    except ServerStartError as err:
+        print(f"verify: {err} (log: {err.log_path})", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _verify(args: argparse.Namespace) -> int:
     from monitoring import reference
 
     hosts = {t: h for t, h in (("rest", args.rest), ("grpc", args.grpc)) if h}
@@ -69,7 +103,13 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
         )
         result = verify_deployment(hosts, settings)
-    except (ServingClientError, reference.ReferenceError, SavedModelError, ValueError, OSError) as err:
+    except (
+        ServingClientError,
+        reference.ReferenceError,
+        SavedModelError,
+        ValueError,
+        OSError,
+    ) as err:
         print(f"verify: {err}", file=sys.stderr)
         return EXIT_ERROR
     print(result.text())

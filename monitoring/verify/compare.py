@@ -65,7 +65,7 @@ def _text(value: object) -> str:
 def _probabilities(outputs: dict[str, np.ndarray]) -> np.ndarray:
     for name in SCORE_OUTPUTS:
         if name in outputs and np.asarray(outputs[name]).ndim == 2:
-            return np.asarray(outputs[name], dtype=np.float64)
+            return np.asarray(outputs[name])
     raise ValueError(f"no class probabilities among the outputs {sorted(outputs)}")
 
 
