@@ -90,7 +90,11 @@ def _gateway_url(gateway: str) -> str:
 
 
 def _check_group(job: str, grouping: Mapping[str, str]) -> None:
-    """Raises: ValueError: empty job, or a grouping key that is not a label name."""
+    """Check the job name and grouping keys.
+
+    Raises:
+        ValueError: empty job, or a grouping key that is not a usable label name.
+    """
     if not job:
         raise ValueError("job must not be empty")
     for key in grouping:
