@@ -47,6 +47,18 @@ def test_compose_mounts_files_that_exist() -> None:
     assert prometheus_yml["rule_files"] == [rules.RULES.name]
 
 
+def test_compose_runs_every_host_prometheus_scrapes() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    prometheus_yml = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    hosts = {
+        target.rsplit(":", 1)[0]
+        for job in prometheus_yml["scrape_configs"]
+        for static in job.get("static_configs", [])
+        for target in static["targets"]
+    }
+    assert hosts and hosts <= set(services) | {"localhost"}, hosts - set(services)
+
+
 def test_check_command_passes(capsys) -> None:
     assert main(["check"]) == 0
     out = capsys.readouterr().out
