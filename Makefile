@@ -31,6 +31,7 @@ SLO_ERROR_RATE ?= 0
 LOADTEST_ARGS ?=
 ROLLOUT_TRANSPORT ?= grpc
 ROLLOUT_ARGS ?=
+VERIFY_ARGS ?=
 KUBECTL ?= kubectl
 DOCKER ?= docker
 OVERLAY ?= dev
@@ -59,7 +60,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 .PHONY: demo
-demo: $(LOCAL_CONFIG) ## Export, serve, send real predictions over REST and gRPC, stop
+demo: $(LOCAL_CONFIG) ## Export, serve, send real predictions over REST and gRPC, verify every model, stop
 	$(PY) -m export list --base-dir $(MODELS)
 	$(PY) -m demo --models $(MODELS) --config $(LOCAL_CONFIG) --port $(GRPC_PORT) --rest-port $(REST_PORT)
 
@@ -120,6 +121,14 @@ rollout-check: $(LOCAL_CONFIG) ## Canary against stable of MODEL: latency, error
 	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/loadtest-server.log \
 	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \
 	  $(ROLLOUT_ARGS)
+
+.PHONY: verify
+verify: $(LOCAL_CONFIG) ## Check make serve's server (started if none answers) answers MODEL's test split as exported; exits 1 if not
+	$(PY) -m monitoring verify --model $(MODEL) $(if $(LABEL),--label $(LABEL)) --models-root $(MODELS) \
+	  --rest http://127.0.0.1:$(REST_PORT) --grpc 127.0.0.1:$(GRPC_PORT) --slo-p99-ms $(SLO_P99_MS) \
+	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/verify-server.log \
+	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \
+	  --json $(BUILD)/verify-$(MODEL).json $(VERIFY_ARGS)
 
 ##@ Quality
 

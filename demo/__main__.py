@@ -1,4 +1,4 @@
-"""`python -m demo`: start the embedded server on the exported models and query it."""
+"""`python -m demo`: start the embedded server on the exported models, query it, verify it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ import tensorflow as tf  # noqa: E402
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
 
 from export.warmup import read_records, warmup_path  # noqa: E402
+
+VERIFY_MODELS = ("tabular", "digits", "regressor")
 
 
 def held_out(models: Path, name: str, version: int, count: int) -> list[dict[str, np.ndarray]]:
@@ -91,6 +93,27 @@ def show(models: Path, rest: str, stub, examples: int) -> None:
             print(f"{'':<13} {'gRPC':<5} {grpc_label:<28} {grpc_ms:>7.2f}ms")
 
 
+def verify(models: Path, rest: str, grpc_target: str) -> bool:
+    """Verify every example model on the running server; print each verdict table."""
+    from clients.errors import ServingClientError
+    from monitoring.reference import ReferenceError as MissingReferenceError
+    from monitoring.verify.checks import VerifySettings, verify_deployment
+    from monitoring.verify.savedmodel import SavedModelError
+
+    passed = True
+    for name in VERIFY_MODELS:
+        settings = VerifySettings(name, models_root=models)
+        try:
+            result = verify_deployment({"rest": rest, "grpc": grpc_target}, settings)
+        except (ServingClientError, MissingReferenceError, SavedModelError, ValueError) as err:
+            print(f"verify {name}: cannot verify: {err}")
+            passed = False
+            continue
+        print(result.text())
+        passed = passed and result.passed
+    return passed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--models", type=Path, default=Path("models"))
@@ -124,10 +147,14 @@ def main() -> int:
         status = requests.get(f"{rest}/v1/models/tabular", timeout=10).json()
         states = ", ".join(f"v{s['version']} {s['state']}" for s in status["model_version_status"])
         print(f"tabular status: {states}")
+        verified = verify(args.models, rest, f"127.0.0.1:{args.port}")
     finally:
         process.terminate()
         process.wait(timeout=30)
     print("server stopped")
+    if not verified:
+        print("demo: verification failed", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,4 +1,4 @@
-"""One rollout check: resolve both sides, compare held-out predictions, run the load, judge.
+"""One rollout check: resolve the sides, compare held-out answers, verify the canary, load, judge.
 
 from loadtest.rollout import Side, run_rollout_check
 result = run_rollout_check(
@@ -22,6 +22,7 @@ from loadtest.rollout.predictions import PredictionComparison, compare_predictio
 from loadtest.rollout.sides import Side, served_version
 from loadtest.rollout.table import format_table, verdict_lines
 from loadtest.rollout.tolerances import DEFAULT_TOLERANCES, Tolerances
+from loadtest.rollout.verify_canary import verify_canary
 from loadtest.settings import LoadSettings
 
 __all__ = ["RolloutError", "RolloutResult", "run_rollout_check"]
@@ -167,12 +168,17 @@ def run_rollout_check(
     """
     versions = {name: served_version(settings, side) for name, side in sides.items()}
     comparison, notes = _predictions(settings, sides, versions, tolerances)
+    verify_title, verify_checks, verify_notes = verify_canary(
+        settings, sides[CANARY], settings.models_root, tolerances.verify_slo_p99_ms
+    )
     loads = run_interleaved(settings, sides, rounds, folder)
     if loads[STABLE].count == 0:
         raise RolloutError(f"no request to the stable side ({sides[STABLE].describe()}) completed")
     sections = {"load": load_checks(loads[CANARY], loads[STABLE], tolerances)}
     if comparison is not None:
         sections[f"predictions ({comparison.source})"] = prediction_checks(comparison, tolerances)
+    if verify_title is not None:
+        sections[verify_title] = verify_checks
     result = RolloutResult(
         settings,
         sides,
@@ -183,7 +189,7 @@ def run_rollout_check(
         comparison,
         sections,
         Path(folder),
-        notes + _load_notes(versions, loads),
+        notes + verify_notes + _load_notes(versions, loads),
     )
     (result.folder / RESULT_FILE).write_text(
         json.dumps(result.to_dict(), indent=2, default=str) + "\n"

@@ -12,6 +12,7 @@ at the top level or in a [rollout] table; options given on the command line win 
     max_accuracy_drop = 0.02       # 2 percentage points, where labels are known
     max_mae_increase = 0.05        # canary MAE at most 5% above stable's (regressors)
     regression_rtol = 0.01         # a regressor's outputs agree within 1% (relative)
+    verify_slo_p99_ms = 250.0      # the canary's p99 while it answers its test split (verify)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ UNITS = {
     "max_accuracy_drop": "fraction: 0.02 = 2 percentage points",
     "max_mae_increase": "fraction of the stable's MAE",
     "regression_rtol": "relative difference within which numeric outputs agree",
+    "verify_slo_p99_ms": "ms; the canary's p99 over its test split's requests (verify)",
 }
 
 
@@ -57,6 +59,7 @@ class Tolerances:
     max_accuracy_drop: float = 0.02
     max_mae_increase: float = 0.05
     regression_rtol: float = 0.01
+    verify_slo_p99_ms: float = 250.0
 
     def __post_init__(self) -> None:
         problems = []
