@@ -37,7 +37,7 @@ class VerifySettings:
     slo_p99_ms: float = 250.0
     rtol: float = 1e-5  # served floats against the in-process SavedModel's
     atol: float = 1e-6
-    metrics_rtol: float = 1e-5  # recomputed metrics against the card's
+    metrics_rtol: float = 1e-6  # recomputed metrics against the card's
     timeout: float = 30.0
 
     def __post_init__(self) -> None:
