@@ -27,10 +27,14 @@ else:
     raise SystemExit("the blocker let tensorflow_serving in")
 
 from clients import AsyncGrpcClient, GrpcClient, ModelNotFoundError, RestClient
+from clients.request_log import RequestLog, read_request_logs
 
-rest_url, grpc_target = sys.argv[1], sys.argv[2]
+rest_url, grpc_target, log_folder = sys.argv[1], sys.argv[2], sys.argv[3]
 results = {}
-with GrpcClient(grpc_target) as grpc_client, RestClient(rest_url) as rest_client:
+request_log = RequestLog(log_folder, sampling_rate=1.0)
+with GrpcClient(grpc_target, request_log=request_log) as grpc_client, RestClient(
+    rest_url, request_log=request_log
+) as rest_client:
     for name, client in (("grpc", grpc_client), ("rest", rest_client)):
         results[name] = {
             "predict": client.predict("half_plus_two", [1.0, 2.0], version=123)["y"].tolist(),
@@ -49,19 +53,23 @@ with GrpcClient(grpc_target) as grpc_client, RestClient(rest_url) as rest_client
             results[name]["error"] = type(err).__name__
 
 async def use_async():
-    async with AsyncGrpcClient(grpc_target) as client:
+    async with AsyncGrpcClient(grpc_target, request_log=request_log) as client:
         return (await client.predict("half_plus_two", {"x": [4.0]}, label="stable"))["y"].tolist()
 
 results["async"] = asyncio.run(use_async())
+request_log.close()
+results["logged"] = sorted(
+    (call.transport, call.kind, call.request_id == "") for call in read_request_logs(log_folder)
+)
 loaded = sorted(m for m in sys.modules if m.partition(".")[0] in {"tensorflow", "tensorflow_serving"})
 results["loaded"] = loaded
 print(json.dumps(results))
 """
 
 
-def test_clients_without_tensorflow(server) -> None:
+def test_clients_without_tensorflow(server, tmp_path) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(SCRIPT), server.rest, server.grpc],
+        [sys.executable, "-c", textwrap.dedent(SCRIPT), server.rest, server.grpc, str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -77,3 +85,9 @@ def test_clients_without_tensorflow(server) -> None:
     assert results["grpc"]["status"] == ["AVAILABLE", "AVAILABLE"]
     assert results["grpc"]["error"] == "ModelNotFoundError"
     assert results["async"] == [4.0]
+    assert results["logged"] == [
+        ["grpc", "classify", False],
+        *[["grpc", "predict", False]] * 3,
+        ["rest", "classify", False],
+        *[["rest", "predict", False]] * 2,
+    ]
