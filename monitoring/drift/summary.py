@@ -71,6 +71,17 @@ def format_table(result: DriftResult, only_drifted: bool = False) -> str:
     return "\n".join(lines)
 
 
+HELP = {
+    metric_names.DRIFT_SCORE: "Drift score of one input feature (method: psi, ks or chi2)",
+    metric_names.DRIFT_DETECTED: "1 if the last drift run judged the feature drifted",
+    metric_names.DRIFT_SHARE: "Share of input features judged drifted",
+    metric_names.PREDICTION_DRIFT_SCORE: "Drift score of the predictions (method: psi, ks, chi2)",
+    metric_names.LOGGED_REQUESTS: "Logged rows of this version the drift run compared",
+    metric_names.LAST_RUN: "When the drift job last finished (Unix seconds)",
+    metric_names.LAST_RUN_PASSED: "1 if the last drift run found no drift",
+}
+
+
 def metric_samples(result: DriftResult, model: str, version: int) -> list[Any]:
     """The pushed gauges (monitoring.metric_names) of one run.
 
@@ -108,4 +119,4 @@ def metric_samples(result: DriftResult, model: str, version: int) -> list[Any]:
     samples.append(
         Sample(metric_names.LAST_RUN_PASSED, float(not result.drift_detected), {"model": model})
     )
-    return samples
+    return [Sample(s.name, s.value, s.labels, HELP[s.name]) for s in samples]

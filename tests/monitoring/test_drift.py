@@ -207,3 +207,29 @@ def test_cli_missing_logs_exit_2(example_models: Path, tmp_path: Path, capsys) -
     )  # fmt: skip
     assert code == 2
     assert "no request logs at" in capsys.readouterr().err
+
+
+def test_cli_pushes_scores_to_a_real_pushgateway(
+    cli_logs: Path, example_models: Path, tmp_path: Path
+) -> None:
+    from monitoring import metric_names
+    from tests.k8s.pushgateway import gateway_series, run_pushgateway
+
+    with run_pushgateway(tmp_path) as gateway:
+        code = run_cli(
+            "--model", "tabular", "--logs", str(cli_logs / "shift"), "--models-root",
+            str(example_models), "--out", str(tmp_path), "--pushgateway", gateway,
+        )  # fmt: skip
+        series = gateway_series(gateway, metric_names.PREFIX)
+    assert code == 1
+    pushed = {(name, dict(labels).get("feature"), dict(labels).get("method")): value
+              for (name, labels), value in series.items()}  # fmt: skip
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    mean_radius = next(f for f in summary["features"] if f["feature"] == "mean_radius")
+    assert pushed[(metric_names.DRIFT_SCORE, "mean_radius", "psi")] == mean_radius["psi"]
+    assert pushed[(metric_names.DRIFT_SCORE, "mean_radius", "ks")] == mean_radius["statistic"]
+    assert pushed[(metric_names.DRIFT_DETECTED, "mean_radius", None)] == 1
+    assert pushed[(metric_names.DRIFT_SHARE, None, None)] == summary["drift_share"]
+    assert pushed[(metric_names.PREDICTION_DRIFT_SCORE, None, "psi")] > 0.2
+    assert pushed[(metric_names.LAST_RUN_PASSED, None, None)] == 0
+    assert {dict(labels)["job"] for _, labels in series} == {metric_names.JOBS["drift"]}
