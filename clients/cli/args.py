@@ -116,6 +116,19 @@ def _add_examples(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_request_log(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("request log")
+    group.add_argument(
+        "--request-log",
+        metavar="DIR",
+        help="also write the call, if it succeeds, to a new request log file in DIR (a TFRecord "
+        "of PredictionLog, which can serve as a warmup file)",
+    )
+    group.add_argument(
+        "--request-id", metavar="ID", help="the call's request id (sent as X-Request-Id)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand; each takes the connection options after its name."""
     parser = argparse.ArgumentParser(
@@ -151,11 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="return only this output (repeat for several)",
     )
+    _add_request_log(predict)
 
     for name in ("classify", "regress"):
         examples = add_command(name)
         _add_model(examples)
         _add_examples(examples)
+        _add_request_log(examples)
     _add_model(add_command("metadata"))
     _add_model(add_command("status"), labels=False)
     return parser

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ EXAMPLE_METHODS = {
 }
 
 
-def make_client(args: argparse.Namespace) -> ServingClient:
+def make_client(args: argparse.Namespace, request_log: Any = None) -> ServingClient:
     """A GrpcClient or RestClient for the command line's transport and address.
 
     Raises:
@@ -31,10 +32,15 @@ def make_client(args: argparse.Namespace) -> ServingClient:
     if name == "grpc":
         from clients.grpc_client import GrpcClient
 
-        return GrpcClient(address, timeout=args.timeout)
+        return GrpcClient(address, timeout=args.timeout, request_log=request_log)
     from clients.rest_client import RestClient
 
-    return RestClient(address, timeout=args.timeout)
+    return RestClient(address, timeout=args.timeout, request_log=request_log)
+
+
+def _logging(args: argparse.Namespace) -> dict[str, Any]:
+    """The request id argument of a call, for the commands that take --request-id."""
+    return {"request_id": args.request_id} if getattr(args, "request_id", None) else {}
 
 
 def _predict(client: ServingClient, args: argparse.Namespace) -> str:
@@ -49,7 +55,12 @@ def _predict(client: ServingClient, args: argparse.Namespace) -> str:
             raise ValueError("--input-name names a bare value; a JSON object names its inputs")
         values = {args.input_name: values}
     outputs = client.predict(
-        args.model, values, signature=args.signature, output_filter=args.output, **model
+        args.model,
+        values,
+        signature=args.signature,
+        output_filter=args.output,
+        **model,
+        **_logging(args),
     )
     return output.format_outputs(outputs, args.json)
 
@@ -82,6 +93,7 @@ def _examples_call(client: ServingClient, args: argparse.Namespace) -> Any:
         version=args.version,
         label=args.label,
         signature=_examples_signature(client, args),
+        **_logging(args),
     )
 
 
@@ -120,5 +132,13 @@ def run(args: argparse.Namespace) -> str:
         OSError: if an @file cannot be read.
         ServingClientError: if the call failed; its message is the server's.
     """
-    with make_client(args) as client:
+    with contextlib.ExitStack() as stack:
+        request_log = None
+        if getattr(args, "request_log", None):
+            from clients.request_log import RequestLog
+
+            request_log = stack.enter_context(
+                RequestLog(args.request_log, sampling_rate=1.0, prefix="cli")
+            )
+        client = stack.enter_context(make_client(args, request_log))
         return COMMANDS[args.command](client, args)

@@ -332,3 +332,28 @@ def test_an_empty_request_id_is_refused(
     ):
         client.predict(MODEL, {"x": [1.0]}, request_id="")
     assert request_log.stats().sampled == 0
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_the_cli_writes_its_call_to_a_request_log(
+    log_server: RunningServer, tmp_path: Path, transport: str
+) -> None:
+    from tests.clients.test_cli import address, cli
+
+    done = cli(
+        "predict",
+        "--model",
+        MODEL,
+        "--input",
+        "[1.0, 2.0]",
+        "--request-log",
+        str(tmp_path),
+        "--request-id",
+        "from-cli",
+        *address(transport, log_server),
+    )
+    assert done.returncode == 0, done.stderr
+    (call,) = read_request_logs(tmp_path)
+    assert (call.request_id, call.transport, call.model) == ("from-cli", transport, MODEL)
+    assert call.outputs["y"].tolist() == [3.5, 4.0]
+    assert [path.name.startswith("cli-") for path in log_files(tmp_path)] == [True]
