@@ -59,6 +59,14 @@ def _report(args: argparse.Namespace) -> AccuracyReport:
     joined = join_labels(args.logs, labels, cards)
     if not joined.logged_rows:
         raise ValueError(f"no logged predictions in {args.logs}")
+    if not any(cards.card(model, version).path for model, version in joined.logged_rows):
+        logged = ", ".join(
+            f"{m} {'?' if v is None else v}"
+            for m, v in sorted(joined.logged_rows, key=lambda key: (key[0], key[1] or 0))
+        )
+        raise ValueError(
+            f"no model card under {args.models_root} for the logged versions ({logged})"
+        )
     return build_report(joined, labels, cards, args.min_labelled, args.tolerance_scale)
 
 

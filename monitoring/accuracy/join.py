@@ -103,7 +103,12 @@ def logged_answers(call: LoggedCall, task: str, card: VersionCard) -> np.ndarray
 def _truth(text: str, task: str, card: VersionCard, key: tuple[str, int]) -> float:
     what = f"label of request {key[0]} row {key[1]}:"
     if task == "classifier":
-        return float(_class_index(text, card, what))
+        try:
+            return float(_class_index(text, card, what))
+        except LabelValueError as err:
+            if card.path is None:
+                raise LabelValueError(f"{err} (no model card under the models root)") from err
+            raise
     try:
         return float(text)
     except ValueError as err:

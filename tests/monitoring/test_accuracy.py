@@ -254,7 +254,46 @@ def test_bad_labels_exit_2(logged, example_models, tmp_path, capsys, labels_text
     assert message in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.parametrize(
+    "model", [pytest.param("tabular", id="classifier"), pytest.param("regressor", id="regressor")]
+)
+def test_no_model_cards_exit_2(logged, tmp_path, capsys, model) -> None:
+    """A wrong --models-root is an error, not a pass without baselines."""
+    logs = logged[model].write_logs(tmp_path / "logs.tfrecord")
+    labels = write_labels(tmp_path / "labels.csv", all_labels(logged[model]))
+    code, _ = run_accuracy(logs, labels, tmp_path / "models", tmp_path)
+    assert code == 2
+    assert "no model card under" in capsys.readouterr().err
+
+
 def test_missing_logs_exit_2(example_models, tmp_path, capsys) -> None:
     labels = write_labels(tmp_path / "labels.csv", [("a", 0, "1")])
     code, _ = run_accuracy(tmp_path / "nowhere", labels, example_models, tmp_path)
     assert code == 2 and "no request logs at" in capsys.readouterr().err
+
+
+def test_a_degraded_version_is_pushed(logged, example_models, tmp_path, capsys) -> None:
+    """The worse regressor's metrics, card baselines and verdicts reach a real Pushgateway."""
+    from monitoring import metric_names as names
+    from tests.k8s.pushgateway import gateway_series, run_pushgateway
+
+    data = logged["regressor"]
+    logs = data.write_logs(tmp_path / "worse.tfrecord", worse_outputs(data))
+    labels = write_labels(tmp_path / "labels.csv", all_labels(data))
+    with run_pushgateway(tmp_path) as gateway:
+        code, _ = run_accuracy(logs, labels, example_models, tmp_path, "--pushgateway", gateway)
+        series = gateway_series(gateway, names.PREFIX)
+    assert code == 1, capsys.readouterr().err
+    group = {"job": names.JOBS["accuracy"], "model": "regressor", "instance": ""}
+    version = {**group, "version": "1"}
+
+    def value(name: str, **labels: str) -> float:
+        return series[(name, frozenset({**version, **labels}.items()))]
+
+    card = data.reference.test_metrics
+    assert value(names.LABELLED_REQUESTS) == data.rows
+    assert value(names.QUALITY_BASELINE, metric="mae") == pytest.approx(card["mae"])
+    assert value(names.QUALITY_METRIC, metric="mae") > card["mae"] * 1.25
+    assert value(names.QUALITY_DEGRADED, metric="mae") == 1.0
+    assert series[(names.LAST_RUN_PASSED, frozenset(group.items()))] == 0.0
+    assert (names.LAST_RUN, frozenset(group.items())) in series
