@@ -55,10 +55,11 @@ def _client(transport: str, host: str, timeout: float) -> Any:
     return (GrpcClient if transport == "grpc" else RestClient)(host, timeout=timeout)
 
 
-def _version_check(served: dict[str, int], version: int, version_dir: Path) -> VerifyCheck:
-    agree = set(served.values()) == {version}
+def _version_check(served: dict[str, int], version: int, reference: Any) -> VerifyCheck:
+    """Every transport answers with version, and the exported card there names it."""
+    agree = set(served.values()) == {version} and reference.version == version
     answered = ", ".join(f"{t} {v}" for t, v in served.items())
-    detail = f"served {answered}; exported {version_dir}"
+    detail = f"served {answered}; card of {reference.version_dir} names {reference.version}"
     return VerifyCheck("served version is the exported one", "all", detail, agree)
 
 
@@ -124,7 +125,7 @@ def verify_deployment(hosts: dict[str, str], settings: VerifySettings) -> Verify
     reference = load_reference(version_dir)
     inputs = reference.test_inputs
     local = run_saved_model(version_dir, reference.signature, inputs, settings.batch_size)
-    checks = [_version_check(served, version, version_dir)]
+    checks = [_version_check(served, version, reference)]
     metrics: dict[str, dict[str, float]] = {"card": dict(reference.test_metrics)}
     for transport, host in hosts.items():
         with _client(transport, host, settings.timeout) as client:

@@ -87,6 +87,8 @@ def test_served_answers_unlike_the_savedmodel_fail(server, models, tmp_path, cap
     options = ["--model", "tabular", "--version", "1"]
     code, summary = verify(server, models / "swapped", tmp_path, *options)
     assert code == 1
+    # The swapped copy's card names version 2, the version the server answers with is 1.
+    assert verdicts(summary)[("served version is the exported one", "all")] is False
     compared = [c for c in summary["checks"] if c["name"] == "predictions match the SavedModel"]
     assert [c["transport"] for c in compared] == ["rest", "grpc"]
     for check in compared:
