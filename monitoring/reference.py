@@ -52,7 +52,7 @@ class ModelReference:
     train_outputs: dict[str, np.ndarray] = field(default_factory=dict)
 
     def num_test_rows(self) -> int:
-        return len(self.test_labels)
+        return len(next(iter(self.test_inputs.values())))
 
 
 def _append(batches: dict[str, list[np.ndarray]], tensors: Any, where: str) -> None:
@@ -72,7 +72,10 @@ def read_logged_requests(path: Path) -> tuple[dict[str, np.ndarray], dict[str, n
         ReferenceError: the file is missing, corrupt, or its records disagree on tensor names.
     """
     if not path.is_file():
-        raise ReferenceError(f"{path} is missing (export this version again to write it)")
+        raise ReferenceError(
+            f"{path} is missing: export the version again (python -m export keras writes it"
+            " from --reference and --examples)"
+        )
     inputs: dict[str, list[np.ndarray]] = {}
     outputs: dict[str, list[np.ndarray]] = {}
     try:

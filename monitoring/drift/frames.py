@@ -108,7 +108,7 @@ def prediction_column(
         labels = _predicted_classes(outputs, class_names)
         return None if labels is None else Column(labels, "categorical", PREDICTION)
     numeric = [
-        np.asarray(v) for k, v in sorted(outputs.items()) if np.asarray(v).dtype.kind in "fiu"
+        np.asarray(v) for _, v in sorted(outputs.items()) if np.asarray(v).dtype.kind in "fiu"
     ]
     if not numeric:
         return None

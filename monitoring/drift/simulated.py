@@ -85,7 +85,7 @@ def pick_rows(
     a random row of the high group: the class mix (and for digits, which digits appear)
     changes while each row stays a real held-out example.
     """
-    total = reference.num_test_rows()
+    total = len(next(iter(reference.test_inputs.values())))
     chosen = rng.choice(total, size=rows, replace=rows > total)
     if kind != "category_swap":
         return chosen
@@ -112,6 +112,9 @@ def drifted_inputs(
         raise SimulationError(f"{kind} strength {strength} is out of range")
     if rows < 1:
         raise SimulationError(f"rows must be at least 1, not {rows}")
+    labelled = len(reference.test_labels) == reference.num_test_rows()
+    if kind == "category_swap" and not labelled:
+        raise SimulationError(f"category_swap needs test labels; {reference.name}'s card has none")
     rng = np.random.default_rng(seed)
     chosen = pick_rows(reference, kind, rows, strength, rng)
     inputs = {}
@@ -120,4 +123,4 @@ def drifted_inputs(
         if kind in ("shift", "scale", "missing"):
             picked = _drift_input(picked, reference.train_sample[name], kind, strength, rng)
         inputs[name] = picked
-    return inputs, reference.test_labels[chosen]
+    return inputs, reference.test_labels[chosen] if labelled else np.empty(0)

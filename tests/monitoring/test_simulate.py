@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -129,3 +130,11 @@ def test_cli_unknown_model_exits_2(example_models: Path, tmp_path: Path, capsys)
     )  # fmt: skip
     assert code == 2
     assert capsys.readouterr().err.strip() == f"simulate: no model 'nosuch' under {example_models}"
+
+
+def test_a_version_without_test_labels_cannot_swap_classes(reference_regressor) -> None:
+    unlabelled = dataclasses.replace(reference_regressor, test_labels=np.empty(0))
+    inputs, labels = drifted_inputs(unlabelled, "shift", 30, seed=7)
+    assert len(inputs["bmi"]) == 30 and labels.size == 0
+    with pytest.raises(SimulationError, match="category_swap needs test labels"):
+        drifted_inputs(unlabelled, "category_swap", 30, seed=7)
