@@ -297,3 +297,64 @@ def test_a_degraded_version_is_pushed(logged, example_models, tmp_path, capsys) 
     assert value(names.QUALITY_DEGRADED, metric="mae") == 1.0
     assert series[(names.LAST_RUN_PASSED, frozenset(group.items()))] == 0.0
     assert (names.LAST_RUN, frozenset(group.items())) in series
+
+
+def write_example_logs(data: Logged, path: Path) -> Path:
+    """The held-out rows as classify (classifier) or regress calls of one example each, answered
+    with the SavedModel's scores or values, under the request ids example-<row>."""
+    from clients.grpc_messages import examples_request
+
+    classifier = data.reference.task == "classifier"
+    kind = "classify" if classifier else "regress"
+    request_class = protos.ClassificationRequest if classifier else protos.RegressionRequest
+    records = []
+    for row in range(data.rows):
+        features = {name: float(values[row]) for name, values in data.inputs.items()}
+        request = examples_request(
+            request_class, ModelTarget(data.model, VERSION), [features], None
+        )
+        if classifier:
+            response = protos.ClassificationResponse()
+            scores = data.outputs["probabilities"][row]
+            classes = response.result.classifications.add().classes
+            for name, score in zip(data.reference.class_names, scores, strict=True):
+                classes.add(label=name, score=float(score))
+        else:
+            response = protos.RegressionResponse()
+            response.result.regressions.add(value=float(data.outputs["progression"][row]))
+        response.model_spec.name, response.model_spec.version.value = data.model, VERSION
+        log = prediction_log(
+            kind,
+            request,
+            response,
+            request_id=f"example-{row}",
+            timestamp=DAY_ONE + row,
+            latency=0.002,
+            transport="rest",
+            sampling_rate=1.0,
+        )
+        records.append(log.SerializeToString())
+    write_tfrecords(path, records)
+    return path
+
+
+@pytest.mark.parametrize(
+    "model", [pytest.param("tabular", id="classify"), pytest.param("regressor", id="regress")]
+)
+def test_classify_and_regress_calls_join(logged, example_models, tmp_path, model) -> None:
+    """One example per call, labels without a row column (row 0), classes as indices."""
+    data = logged[model]
+    logs = write_example_logs(data, tmp_path / "examples.tfrecord")
+    truth = [
+        str(int(t)) if model == "tabular" else repr(float(t)) for t in data.reference.test_labels
+    ]
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "request_id,label\n" + "".join(f"example-{i},{t}\n" for i, t in enumerate(truth))
+    )
+    code, summary = run_accuracy(logs, labels, example_models, tmp_path)
+    assert code == 0
+    everything = groups(summary)["all days"]
+    assert everything["labelled"] == data.rows
+    for name, metric in everything["metrics"].items():
+        assert metric["value"] == pytest.approx(data.reference.test_metrics[name], rel=1e-5), name
