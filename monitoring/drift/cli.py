@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitoring.drift.thresholds import (
     DEFAULT_ALPHA,
@@ -18,6 +19,9 @@ from monitoring.drift.thresholds import (
     ThresholdError,
     Thresholds,
 )
+
+if TYPE_CHECKING:
+    from monitoring.drift.check import DriftCheck
 
 __all__ = ["EXIT_DRIFT", "EXIT_ERROR", "EXIT_OK", "add_arguments", "run"]
 
@@ -62,7 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _push(check, gateway: str) -> int:
+def _push(check: DriftCheck, gateway: str) -> int:
+    """Push the run's gauges as the drift job, grouped by model; an exit status."""
     from monitoring.drift.summary import metric_samples
     from monitoring.metric_names import JOBS
     from monitoring.push import PushError, push_samples
