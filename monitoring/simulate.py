@@ -21,7 +21,7 @@ from clients import protos
 from clients.request_log.records import prediction_log
 from clients.tensors import make_tensor_proto
 from clients.tfrecord import write_tfrecords
-from monitoring.drift.simulated import KINDS, SimulationError, drifted_inputs
+from monitoring.drift.simulated import DEFAULT_STRENGTH, KINDS, SimulationError, drifted_inputs
 from monitoring.reference import ModelReference, ReferenceError, load_reference, version_dir
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=int, help="rows to log (default: the test split's size)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
-        "--strength", type=float, help="how strong the drift is (default per kind; see --help)"
+        "--strength",
+        type=float,
+        help="shift: training stds (images: x64 brightness), scale: factor - 1, missing and"
+        " category_swap: share of values or rows (defaults: "
+        + ", ".join(f"{k} {v}" for k, v in DEFAULT_STRENGTH.items() if k != "none")
+        + ")",
     )
 
 
