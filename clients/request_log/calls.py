@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ REQUEST_ID_METADATA = "x-request-id"  # gRPC metadata keys are lower-case
 class CallRecorder:
     """Made when a call starts: decides whether it is sampled, and logs it if it succeeds.
 
-    The request id is the caller's, else (for a sampled call) a random uuid4 hex, else None.
+    The request id is the caller's, else (for a sampled call) 128 random bits in hex, else None.
     Latency runs from here to log() or log_later(), which the client calls on success only.
     """
 
@@ -35,7 +35,7 @@ class CallRecorder:
         self.transport = transport
         self.sampled = request_log is not None and request_log.should_sample()
         if request_id is None and self.sampled:
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()  # uuid's import would cost every client ~5 ms
         self.request_id = request_id
         self.timestamp = time.time()
         self._started = time.perf_counter()
