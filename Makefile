@@ -130,6 +130,19 @@ verify: $(LOCAL_CONFIG) ## Check make serve's server (started if none answers) a
 	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \
 	  --json $(BUILD)/verify-$(MODEL).json $(VERIFY_ARGS)
 
+.PHONY: drift-demo
+drift-demo: export ## Simulated request logs of MODEL, held-out then shifted, through the drift check (the shifted ones must drift)
+	rm -rf $(BUILD)/drift-demo
+	$(PY) -m monitoring simulate --model $(MODEL) --models-root $(MODELS) --kind none --out $(BUILD)/drift-demo/held-out
+	$(PY) -m monitoring drift --model $(MODEL) --models-root $(MODELS) --logs $(BUILD)/drift-demo/held-out \
+	  --out $(BUILD)/drift-demo/held-out-report
+	$(PY) -m monitoring simulate --model $(MODEL) --models-root $(MODELS) --kind shift --strength 0.5 \
+	  --out $(BUILD)/drift-demo/shifted
+	status=0; $(PY) -m monitoring drift --model $(MODEL) --models-root $(MODELS) \
+	  --logs $(BUILD)/drift-demo/shifted --out $(BUILD)/drift-demo/shifted-report --html || status=$$?; \
+	  test $$status -eq 1
+	@echo "Evidently report: $(BUILD)/drift-demo/shifted-report/drift_report.html"
+
 ##@ Quality
 
 .PHONY: lint
