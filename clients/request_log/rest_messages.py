@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clients import protos
-from clients.examples import make_example
+from clients.request_messages import examples_request, predict_request
 from clients.spec import ModelTarget
 from clients.tensors import make_tensor_proto
 
@@ -27,33 +27,11 @@ def predict_messages(
     Raises:
         ValueError: a value has no TensorFlow dtype or is ragged.
     """
-    request = protos.PredictRequest()
-    target.fill(request.model_spec)
-    for name, value in inputs.items():
-        request.inputs[name].CopyFrom(make_tensor_proto(value))
-    if output_filter:
-        request.output_filter.extend(output_filter)
+    request = predict_request(target, inputs, output_filter)
     response = protos.PredictResponse()
     for name, value in outputs.items():
         response.outputs[name].CopyFrom(make_tensor_proto(value))
     return request, response
-
-
-def _examples_request(
-    request_class: Any,
-    target: ModelTarget,
-    examples: Sequence[Features],
-    context: Features | None,
-) -> Any:
-    request = request_class()
-    target.fill(request.model_spec)
-    if context is None:
-        request.input.example_list.examples.extend([make_example(e) for e in examples])
-    else:
-        listed = request.input.example_list_with_context
-        listed.context.CopyFrom(make_example(context))
-        listed.examples.extend([make_example(e) for e in examples])
-    return request
 
 
 def classify_messages(
@@ -67,7 +45,7 @@ def classify_messages(
     Raises:
         ValueError: a feature value is not a number, string or flat list of them.
     """
-    request = _examples_request(protos.ClassificationRequest, target, examples, context)
+    request = examples_request(protos.ClassificationRequest, target, examples, context)
     response = protos.ClassificationResponse()
     for pairs in results:
         classes = response.result.classifications.add()
@@ -87,7 +65,7 @@ def regress_messages(
     Raises:
         ValueError: a feature value is not a number, string or flat list of them.
     """
-    request = _examples_request(protos.RegressionRequest, target, examples, context)
+    request = examples_request(protos.RegressionRequest, target, examples, context)
     response = protos.RegressionResponse()
     for value in values:
         response.result.regressions.add(value=value)
