@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -26,11 +27,15 @@ def _export_sources_digest() -> str:
 def example_models() -> Path:
     """A models folder with every example model exported (reused while export/ is unchanged)."""
     target = CACHE / _export_sources_digest()
-    if not (target / ".complete").exists():
-        from export.__main__ import main
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # Two test sessions at once (e.g. a developer's and a hook's) export one at a time.
+    with (CACHE.parent / "test-models.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / ".complete").exists():
+            from export.__main__ import main
 
-        for stale in CACHE.glob("*"):  # exports of older sources
-            shutil.rmtree(stale, ignore_errors=True)
-        assert main(["examples", "--base-dir", str(target)]) == 0
-        (target / ".complete").touch()
+            for stale in CACHE.glob("*"):  # exports of older sources, or an interrupted one
+                shutil.rmtree(stale, ignore_errors=True)
+            assert main(["examples", "--base-dir", str(target)]) == 0
+            (target / ".complete").touch()
     return target
