@@ -73,7 +73,11 @@ class ModelServer:
             self.repository,
             self.metrics,
             options.enable_serialization_as_tensor_content,
-            RequestLoggers() if options.enable_request_logging_extension else None,
+            (
+                RequestLoggers(self.metrics.request_log_record)
+                if options.enable_request_logging_extension
+                else None
+            ),
         )
         self._grpc: grpc.Server | None = None
         self._http: HttpServer | None = None

@@ -12,6 +12,7 @@ random one. per_task_sampling_configs and custom_logging_config are ignored.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -81,9 +82,11 @@ def _fill_spec(spec: model_pb2.ModelSpec, choice: SpecChoice, signature: str) ->
 class RequestLoggers:
     """One RequestLog per model whose config asks for logging; replaced when the config changes."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_record: Callable[[str, str], None] | None = None) -> None:
+        """on_record(model name, outcome) is told every record count (see RequestLog)."""
         self._lock = threading.Lock()
         self._logs: dict[str, tuple[tuple[str, float], RequestLog]] = {}
+        self._on_record = on_record
 
     def apply(self, config: model_server_config_pb2.ModelServerConfig) -> None:
         """Log the models of config that have a logging_config, and only those."""
@@ -103,7 +106,14 @@ class RequestLoggers:
             for name, (prefix, rate) in wanted.items():
                 if name not in kept:
                     path = Path(prefix)
-                    request_log = RequestLog(path.parent, sampling_rate=rate, prefix=path.name)
+                    on_count = (
+                        None
+                        if self._on_record is None
+                        else functools.partial(self._on_record, name)
+                    )
+                    request_log = RequestLog(
+                        path.parent, sampling_rate=rate, prefix=path.name, on_count=on_count
+                    )
                     kept[name] = ((prefix, rate), request_log)
                     log.info("logging %.4g of the requests to %s to %s-*", rate, name, prefix)
             self._logs = kept

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from clients.request_log.files import RotatingFile
 from clients.request_log.records import Kind, prediction_log
 
-__all__ = ["RequestLog", "RequestLogStats"]
+__all__ = ["CountListener", "RequestLog", "RequestLogStats"]
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ DEFAULT_QUEUE_SIZE = 10_000
 DEFAULT_WARN_SECONDS = 60.0
 # (request, response) as clients.protos messages; built on the writer thread.
 MessagesBuilder = Callable[[], tuple[Any, Any]]
+# Told each count as it happens ("sampled", "written", "dropped_io_error", ...), e.g. to export it.
+CountListener = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,9 @@ class RequestLog:
     warning at most every warn_seconds. Files are `<folder>/<prefix>-<UTC time>-<pid>-<n>
     .tfrecord`, written as `.tfrecord.partial` and renamed when they reach max_file_bytes or
     rotate_seconds of age, or on flush() and close(). Thread-safe: clients may share one.
-    seed makes the sampling repeatable (tests).
+    seed makes the sampling repeatable (tests). on_count, if given, is called with the name of
+    each count (a RequestLogStats field) as it is taken, on the caller's or the writer's
+    thread; it must be quick and must not raise.
 
     Raises:
         ValueError: a sampling_rate outside [0, 1], or a size, age or interval not positive.
@@ -98,6 +102,7 @@ class RequestLog:
         prefix: str = "requests",
         seed: int | None = None,
         warn_seconds: float = DEFAULT_WARN_SECONDS,
+        on_count: CountListener | None = None,
     ) -> None:
         if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, int | float):
             raise ValueError(f"sampling_rate must be a number from 0 to 1, got {sampling_rate!r}")
@@ -119,6 +124,7 @@ class RequestLog:
         self._file = RotatingFile(self.folder, prefix, max_file_bytes, rotate_seconds)
         self._counts = {f.name: 0 for f in fields(RequestLogStats) if f.name != "files_finished"}
         self._counts_lock = threading.Lock()
+        self._on_count = on_count
         self._warn_seconds = warn_seconds
         self._last_warning = -warn_seconds
         self._closed = False
@@ -237,6 +243,8 @@ class RequestLog:
     def _count(self, name: str) -> None:
         with self._counts_lock:
             self._counts[name] += 1
+        if self._on_count is not None:
+            self._on_count(name)
 
     def _warn(self, message: str, *args: Any) -> None:
         now = time.monotonic()

@@ -105,6 +105,13 @@ class ServingMetrics:
             "1 for a version's current state, 0 for the others.",
             ("model_name", "version", "state"),
         )
+        self._request_log_records = new(
+            "/tensorflow_serving_bundle/request_log_records",
+            "counter",
+            "Request-log records of --enable_request_logging_extension, by outcome: sampled, "
+            "written, dropped_queue_full, dropped_io_error, dropped_unencodable, dropped_closed.",
+            ("model_name", "outcome"),
+        )
         self._metrics = tuple(v for v in vars(self).values() if isinstance(v, ExportedMetric))
 
     def request(self, model_name: str, status: str | Code) -> None:
@@ -186,6 +193,9 @@ class ServingMetrics:
         with self._state_lock:
             for state in VERSION_STATES:
                 self._version_state.forget(model_name, version, state)
+
+    def request_log_record(self, model_name: str, outcome: str) -> None:
+        self._request_log_records.child(model_name, outcome).inc()
 
     def render(self) -> bytes:
         """Return the whole page in TF Serving's text format (serve it as CONTENT_TYPE)."""

@@ -23,6 +23,7 @@ from tests.clients.conftest import client_models  # noqa: F401 - a fixture
 from tests.serverproc import RunningServer, free_port, start_server
 
 MODEL, SAMPLED = "half_plus_two", "sampled"
+METRICS_PATH = "/monitoring/prometheus/metrics"
 
 
 def models_config(base_path: Path, logs: Path | None, collector: str = "tfrecord") -> str:
@@ -52,8 +53,12 @@ def logging_server(client_models: Path, logs: Path, tmp_path_factory) -> Running
     folder = tmp_path_factory.mktemp("logging-server")
     config = folder / "models.config"
     config.write_text(models_config(client_models / MODEL, logs))
+    (folder / "monitoring.config").write_text(
+        f'prometheus_config {{ enable: true path: "{METRICS_PATH}" }}'
+    )
     flags = [
         f"--model_config_file={config}",
+        f"--monitoring_config_file={folder / 'monitoring.config'}",
         "--enable_request_logging_extension",
         "--max_num_load_retries=0",
     ]
@@ -139,8 +144,32 @@ def test_rest_and_grpc_calls_are_logged_with_the_callers_request_id(
     assert all(c.latency > 0 and c.sampling_rate == 1.0 for c in calls.values())
     sampled = [c for c in logged if c.model == SAMPLED]
     assert abs(len(sampled) - 200) <= 5 * math.sqrt(400 * 0.25)
+    on_disk = {MODEL: 0, SAMPLED: 0}
     for path in log_files(logs):
         for raw in read_tfrecords(path):
             record = prediction_log_pb2.PredictionLog.FromString(raw)
-            assert record.log_metadata.model_spec.name in (MODEL, SAMPLED)
+            on_disk[record.log_metadata.model_spec.name] += 1
             assert record.WhichOneof("log_type") in ("predict_log", "classify_log", "regress_log")
+    # The server counts every record on its metrics page (a project extension).
+    page = requests.get(f"{logging_server.rest}{METRICS_PATH}", timeout=30).text
+    counted = {
+        (labels["model_name"], labels["outcome"]): value
+        for labels, value in _series(page, ":tensorflow_serving_bundle:request_log_records")
+    }
+    for model, records in on_disk.items():
+        assert counted[(model, "written")] == counted[(model, "sampled")] == records
+    assert all(value == 0 for (_, outcome), value in counted.items() if "dropped" in outcome)
+
+
+def _series(page: str, name: str) -> list[tuple[dict[str, str], float]]:
+    """The samples of one metric on a Prometheus text page, as (labels, value)."""
+    found = []
+    for line in page.splitlines():
+        if line.startswith(name + "{"):
+            labels_text, value = line[len(name) + 1 :].rsplit("} ", 1)
+            labels = dict(
+                (key, raw.strip('"'))
+                for key, raw in (p.split("=", 1) for p in labels_text.split(","))
+            )
+            found.append((labels, float(value)))
+    return found
