@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import yaml
 
 from deploy_checks.tools import find_tool
 from tests.serverproc import free_port
+from tests.support.daemons import run_until_stopped
 
 
 class PrometheusApi:
@@ -72,25 +71,6 @@ def run_prometheus(config: dict[str, Any], workdir: Path) -> Iterator[Prometheus
         f"--storage.tsdb.path={workdir / 'data'}",
         f"--web.listen-address=127.0.0.1:{port}",
     ]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"prometheus exited:\n{log_path.read_text()}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"prometheus not ready in 30 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
+    with run_until_stopped("prometheus", command, log_path, f"{url}/-/ready", timeout=30):
         yield PrometheusApi(url)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

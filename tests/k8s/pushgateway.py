@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.serverproc import free_port
+from tests.support.daemons import run_until_stopped
 
 BINARY = "prometheus-pushgateway"
 
@@ -32,28 +31,9 @@ def run_pushgateway(workdir: Path) -> Iterator[str]:
     log_path = workdir / "pushgateway.log"
     # An empty persistence file keeps pushes in memory: nothing survives the test.
     command = [binary, f"--web.listen-address=127.0.0.1:{port}", "--persistence.file="]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{BINARY} exited:\n{log_path.read_text()}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{BINARY} not ready in 20 s:\n{log_path.read_text()}")
-            time.sleep(0.1)
+    with run_until_stopped(BINARY, command, log_path, f"{url}/-/ready", timeout=20):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def gateway_series(url: str, prefix: str) -> dict[tuple[str, frozenset], float]:
