@@ -7,6 +7,7 @@ the wire only.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import shlex
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-__all__ = ["ServerStartError", "ensure_server", "server_answers"]
+__all__ = ["ServerStartError", "add_local_server_arguments", "ensure_server", "server_answers"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,28 @@ class ServerStartError(Exception):
     def __init__(self, message: str, log_path: Path) -> None:
         super().__init__(message)
         self.log_path = log_path
+
+
+def add_local_server_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    rest_option: str,
+    grpc_option: str,
+    used_for: str,
+    log: Path = Path("build/loadtest-server.log"),
+) -> None:
+    """The "a local server" options (--start-server, --server-args, --server-log) that
+    ensure_server takes, for a command whose addresses are rest_option and grpc_option."""
+    local = parser.add_argument_group("a local server")
+    local.add_argument(
+        "--start-server",
+        type=Path,
+        metavar="MODELS_CONFIG",
+        help=f"if nothing answers at {rest_option}, run `python -m server` on its and "
+        f"{grpc_option}'s ports with this models.config for {used_for}, then stop it",
+    )
+    local.add_argument("--server-args", default="", help="more flags for that server")
+    local.add_argument("--server-log", type=Path, default=log)
 
 
 def server_answers(rest_url: str, model: str | None = None, timeout: float = 2.0) -> bool:

@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from loadtest.local_server import add_local_server_arguments
 from loadtest.settings import DEFAULT_HOSTS, ENDPOINTS, PAYLOADS, TRANSPORTS, parse_duration
 
 __all__ = ["add_run_options", "add_slo_options", "env_default"]
@@ -68,13 +69,6 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--report-dir", type=Path, help="exact folder (default: REPORTS/<timestamp>)")
     out.add_argument("--web", action="store_true", help="Locust's web UI instead of headless")
     out.add_argument("--web-port", type=int, default=8089)
-    local = parser.add_argument_group("a local server")
-    local.add_argument(
-        "--start-server",
-        type=Path,
-        metavar="MODELS_CONFIG",
-        help="if nothing answers at --rest-url, run `python -m server` on its and "
-        "--grpc-target's ports with this models.config for the runs, then stop it",
+    add_local_server_arguments(
+        parser, rest_option="--rest-url", grpc_option="--grpc-target", used_for="the runs"
     )
-    local.add_argument("--server-args", default="", help="more flags for that server")
-    local.add_argument("--server-log", type=Path, default=Path("build/loadtest-server.log"))

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from clients.errors import ServingClientError
+from loadtest.local_server import add_local_server_arguments
 from loadtest.report import new_report_dir
 from loadtest.rollout.check import RolloutError, run_rollout_check
 from loadtest.rollout.load import CANARY, STABLE
@@ -95,16 +96,9 @@ def parser() -> argparse.ArgumentParser:
     out = main.add_argument_group("reports")
     out.add_argument("--reports", type=Path, default=Path(_env("REPORTS", "reports")))
     out.add_argument("--report-dir", type=Path, help="default: REPORTS/rollout/<timestamp>")
-    local = main.add_argument_group("a local server")
-    local.add_argument(
-        "--start-server",
-        type=Path,
-        metavar="MODELS_CONFIG",
-        help="if nothing answers at --rest-url, run `python -m server` on its and "
-        "--grpc-target's ports with this models.config for the check, then stop it",
+    add_local_server_arguments(
+        main, rest_option="--rest-url", grpc_option="--grpc-target", used_for="the check"
     )
-    local.add_argument("--server-args", default="", help="more flags for that server")
-    local.add_argument("--server-log", type=Path, default=Path("build/loadtest-server.log"))
     return main
 
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from clients.errors import ServingClientError
+from loadtest.local_server import add_local_server_arguments
 from monitoring.verify.checks import VerifySettings, verify_deployment
 from monitoring.verify.savedmodel import SavedModelError
 
@@ -47,16 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--timeout", type=float, default=DEFAULTS.timeout, help="per request, s")
     parser.add_argument("--json", type=Path, help="write the verdict here")
-    local = parser.add_argument_group("a local server")
-    local.add_argument(
-        "--start-server",
-        type=Path,
-        metavar="MODELS_CONFIG",
-        help="if nothing answers at --rest, run `python -m server` on the ports of --rest and "
-        "--grpc with this models.config for the verification, then stop it",
+    add_local_server_arguments(
+        parser,
+        rest_option="--rest",
+        grpc_option="--grpc",
+        used_for="the verification",
+        log=Path("build/verify-server.log"),
     )
-    local.add_argument("--server-args", default="", help="more flags for that server")
-    local.add_argument("--server-log", type=Path, default=Path("build/verify-server.log"))
 
 
 def run(args: argparse.Namespace) -> int:
