@@ -14,7 +14,7 @@ COMMANDS = {
         "monitoring.drift.cli",
         "compare logged inputs and predictions with the training data",
     ),
-    "simulate": ("monitoring.simulate", "write drifted request logs from held-out data"),
+    "simulate": ("monitoring.simulate.cli", "write drifted request logs from held-out data"),
     "accuracy": ("monitoring.accuracy.cli", "join delayed labels to logged predictions"),
     "verify": ("monitoring.verify.cli", "check a live server against the exported version"),
 }

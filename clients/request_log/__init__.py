@@ -22,7 +22,8 @@ if TYPE_CHECKING:
         prediction_log,
         read_request_logs,
     )
-    from clients.request_log.writer import RequestLog, RequestLogStats
+    from clients.request_log.stats import RequestLogStats
+    from clients.request_log.writer import RequestLog
 
 __all__ = [
     "LOG_SUFFIX",
@@ -43,7 +44,7 @@ _LAZY = {
     "prediction_log": "clients.request_log.records",
     "read_request_logs": "clients.request_log.records",
     "RequestLog": "clients.request_log.writer",
-    "RequestLogStats": "clients.request_log.writer",
+    "RequestLogStats": "clients.request_log.stats",
 }
 
 

@@ -9,12 +9,13 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from clients.request_log.files import RotatingFile
 from clients.request_log.records import Kind, prediction_log
+from clients.request_log.stats import RequestLogStats
 
 __all__ = ["CountListener", "RequestLog", "RequestLogStats"]
 
@@ -28,29 +29,6 @@ DEFAULT_WARN_SECONDS = 60.0
 MessagesBuilder = Callable[[], tuple[Any, Any]]
 # Told each count as it happens ("sampled", "written", "dropped_io_error", ...), e.g. to export it.
 CountListener = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class RequestLogStats:
-    """Counts since the log was made; sampled == written + dropped once the queue is drained."""
-
-    sampled: int = 0
-    written: int = 0
-    dropped_queue_full: int = 0
-    dropped_io_error: int = 0
-    dropped_unencodable: int = 0
-    dropped_closed: int = 0
-    files_finished: int = 0
-
-    @property
-    def dropped(self) -> int:
-        """Records lost for any reason."""
-        return (
-            self.dropped_queue_full
-            + self.dropped_io_error
-            + self.dropped_unencodable
-            + self.dropped_closed
-        )
 
 
 class _Entry(NamedTuple):

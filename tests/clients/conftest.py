@@ -113,6 +113,36 @@ def make_client(transport: str, server: RunningServer, **kwargs):
     return RestClient(server.rest, **kwargs)
 
 
+LOGGED_MODEL = "half_plus_two"
+
+
+@pytest.fixture(scope="module")
+def log_server_models(client_models: Path) -> list[ModelConfigSpec]:
+    """half_plus_two 123 (stable) and 124 (canary), as the request-log modules serve it."""
+    return [
+        ModelConfigSpec(
+            LOGGED_MODEL,
+            str(client_models / LOGGED_MODEL),
+            versions=(STABLE, CANARY),
+            labels={"stable": STABLE, "canary": CANARY},
+        )
+    ]
+
+
+@pytest.fixture(scope="module")
+def log_server(log_server_models: list[ModelConfigSpec], tmp_path_factory) -> RunningServer:
+    """A server of its own for a request-log module, with the metrics page (to see warmups)."""
+    folder = tmp_path_factory.mktemp("request-log-server")
+    flags = [
+        f"--model_config_file={write_models_config(folder, log_server_models)}",
+        f"--monitoring_config_file={write_monitoring_config(folder)}",
+        "--allow_version_labels_for_unavailable_models",
+        "--max_num_load_retries=0",
+    ]
+    with start_server(flags, folder) as running:
+        yield running
+
+
 @pytest.fixture(params=TRANSPORTS)
 def client(request, server: RunningServer):
     """A GrpcClient and a RestClient on the package's server, closed after the test."""

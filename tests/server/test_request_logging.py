@@ -11,6 +11,7 @@ import grpc
 import pytest
 import requests
 from google.protobuf import text_format
+from prometheus_client.parser import text_string_to_metric_families
 from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc, prediction_log_pb2
 
 from clients import GrpcClient, RestClient
@@ -153,23 +154,11 @@ def test_rest_and_grpc_calls_are_logged_with_the_callers_request_id(
     # The server counts every record on its metrics page (a project extension).
     page = requests.get(f"{logging_server.rest}{METRICS_PATH}", timeout=30).text
     counted = {
-        (labels["model_name"], labels["outcome"]): value
-        for labels, value in _series(page, ":tensorflow_serving_bundle:request_log_records")
+        (sample.labels["model_name"], sample.labels["outcome"]): sample.value
+        for family in text_string_to_metric_families(page)
+        if family.name == ":tensorflow_serving_bundle:request_log_records"
+        for sample in family.samples
     }
     for model, records in on_disk.items():
         assert counted[(model, "written")] == counted[(model, "sampled")] == records
     assert all(value == 0 for (_, outcome), value in counted.items() if "dropped" in outcome)
-
-
-def _series(page: str, name: str) -> list[tuple[dict[str, str], float]]:
-    """The samples of one metric on a Prometheus text page, as (labels, value)."""
-    found = []
-    for line in page.splitlines():
-        if line.startswith(name + "{"):
-            labels_text, value = line[len(name) + 1 :].rsplit("} ", 1)
-            labels = dict(
-                (key, raw.strip('"'))
-                for key, raw in (p.split("=", 1) for p in labels_text.split(","))
-            )
-            found.append((labels, float(value)))
-    return found

@@ -1,4 +1,4 @@
-"""`python -m monitoring simulate`: request logs of drifted held-out data, answered in process.
+"""Request logs of drifted held-out data, answered in process (`python -m monitoring simulate`).
 
 The inputs come from the version's held-out test split (monitoring.drift.simulated applies the
 drift); the outputs from running the version's SavedModel here, so the logs look like what
@@ -7,10 +7,8 @@ the server would have logged.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,8 +19,8 @@ from clients import protos
 from clients.request_log.records import prediction_log
 from clients.tensors import make_tensor_proto
 from clients.tfrecord import write_tfrecords
-from monitoring.drift.simulated import DEFAULT_STRENGTH, KINDS, SimulationError, drifted_inputs
-from monitoring.reference import ModelReference, ReferenceError, load_reference, version_dir
+from monitoring.drift.simulated import drifted_inputs
+from monitoring.reference import ModelReference
 
 log = logging.getLogger(__name__)
 
@@ -108,35 +106,3 @@ def simulate(
     write_tfrecords(path, records)
     log.info("wrote %d calls (%d rows) to %s", len(records), rows, path)
     return path
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model", required=True, help="model name (its folder under --models-root)"
-    )
-    parser.add_argument("--kind", required=True, choices=KINDS, help="which drift to simulate")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the log file")
-    parser.add_argument("--models-root", type=Path, default=Path("models"), help="default: models")
-    parser.add_argument("--version", type=int, help="version to simulate (default: latest)")
-    parser.add_argument("--rows", type=int, help="rows to log (default: the test split's size)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument(
-        "--strength",
-        type=float,
-        help="shift: training stds (images: x64 brightness), scale: factor - 1, missing and"
-        " category_swap: share of values or rows (defaults: "
-        + ", ".join(f"{k} {v}" for k, v in DEFAULT_STRENGTH.items() if k != "none")
-        + ")",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    # This module is the command's entry point (monitoring/__main__.py), so it prints.
-    try:
-        reference = load_reference(version_dir(args.models_root, args.model, args.version))
-        path = simulate(reference, args.kind, args.out, args.rows, args.seed, args.strength)
-    except (ReferenceError, SimulationError, OSError) as err:
-        print(f"simulate: {err}", file=sys.stderr)  # noqa: T201
-        return 2
-    print(f"wrote {path}")  # noqa: T201
-    return 0
