@@ -56,6 +56,7 @@ def _write_saved_model(spec: ServingSpec, staging: Path, version: int) -> None:
     module = ServingModule(spec)
     functions = build_signatures(module, spec)
     concrete = {name: fn.get_concrete_function() for name, fn in functions.items()}
+    module.track_state(list(concrete.values()))
     log.info("saving SavedModel with signatures %s", ", ".join(concrete))
     tf.saved_model.save(module, str(staging), signatures=concrete)
     set_method_names(staging, {name: METHOD_NAMES[name] for name in concrete})

@@ -30,15 +30,30 @@ def _feature_config(spec: InputSpec) -> tf.io.FixedLenFeature:
 
 
 class ServingModule(tf.Module):
-    """The tracked object that is saved: the Keras model plus the serving functions."""
+    """The object that is saved: the serving functions and exactly the state they use.
+
+    The Keras model itself is not an attribute: TF's saver would then write whatever the
+    model tracks (its optimizer's slots among it), while the variables its layers hold are
+    not reachable the way the TF1 loader restores them, so TF Serving's session fails with
+    `Could not find variable ...`. `track_state` lists the variables and lookup tables the
+    traced functions capture instead, as Keras's own ExportArchive does.
+    """
 
     def __init__(self, spec: ServingSpec) -> None:
         super().__init__(name=None)
-        self.model = spec.model
-        self._spec = spec
+        self._spec = spec  # a plain dataclass: not followed by the saver
         self.tracked = dict(spec.tracked)
         if spec.class_names is not None:
             self.class_names = tf.constant(spec.class_names)
+
+    def track_state(self, concrete: list[Any]) -> None:
+        """Track every variable the traced functions capture and the model's lookup tables."""
+        seen: dict[int, tf.Variable] = {}
+        for function in concrete:
+            for variable in function.variables:
+                seen.setdefault(id(variable), variable)
+        self.model_variables = list(seen.values())
+        self.model_resources = _lookup_tables(self._spec.model)
 
     def model_outputs(self, features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         """Serving inputs -> named outputs, exactly as serving_default returns them."""
@@ -46,7 +61,7 @@ class ServingModule(tf.Module):
         model_in = (
             spec.preprocess(features) if spec.preprocess else _model_arguments(spec, features)
         )
-        raw = self.model(model_in, training=False)
+        raw = spec.model(model_in, training=False)
         if spec.task == "classifier":
             probabilities = tf.cast(raw, tf.float32)
             class_ids = tf.argmax(probabilities, axis=-1)
@@ -63,6 +78,17 @@ class ServingModule(tf.Module):
         config = {s.name: _feature_config(s) for s in self._spec.inputs}
         parsed = tf.io.parse_example(serialized, config)
         return {s.name: tf.cast(parsed[s.name], tf_dtype(s)) for s in self._spec.inputs}
+
+
+def _lookup_tables(model: Any) -> list[Any]:
+    """The TF resources (lookup tables of StringLookup, TextVectorization, ...) under `model`."""
+    from tensorflow.saved_model.experimental import TrackableResource
+
+    try:
+        found = tf.train.TrackableView(model).descendants()
+    except TypeError:  # a layer whose tracking children cannot be listed holds no tables
+        return []
+    return [item for item in found if isinstance(item, TrackableResource)]
 
 
 def _model_arguments(spec: ServingSpec, features: dict[str, tf.Tensor]) -> Any:

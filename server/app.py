@@ -150,9 +150,12 @@ class ModelServer:
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(self.core), server)
         if options.enable_grpc_healthcheck_service:
             checker = health.HealthServicer()
+            # TF Serving registers the short names too (server.cc); probes written for it ask them.
             for service in (
                 "tensorflow.serving.ModelService",
                 "tensorflow.serving.PredictionService",
+                "ModelService",
+                "PredictionService",
             ):
                 checker.set(service, health_pb2.HealthCheckResponse.SERVING)
             health_pb2_grpc.add_HealthServicer_to_server(checker, server)

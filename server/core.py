@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 from tensorflow_serving.apis import (
@@ -15,6 +16,7 @@ from tensorflow_serving.apis import (
 )
 from tensorflow_serving.config import model_server_config_pb2
 
+from runtime.bundle import RunTimeout
 from server import inference
 from server.config_rules import validate_config
 from server.errors import Code, ServingError, invalid_argument
@@ -64,17 +66,35 @@ class ServingCore:
         if code == Code.OK:
             self.metrics.request_latency(model, api, entrypoint, time.perf_counter() - started)
 
-    def timed_run(self, servable: Servable, api: str, deadline: float | None = None):
-        """The servable's run function, recording runtime latency and enforcing a deadline."""
+    def timed_run(
+        self,
+        servable: Servable,
+        api: str,
+        deadline: float | None = None,
+        fixed_timeout_ms: int | None = None,
+    ):
+        """The servable's run function, recording runtime latency.
 
-        def run(signature: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        The time left before `deadline` (a gRPC client's) or `fixed_timeout_ms` (REST's
+        --rest_api_timeout_in_ms) becomes the Session run's RunOptions.timeout_in_ms, as in
+        TF Serving: TensorFlow cancels a run that outlives it, with DEADLINE_EXCEEDED.
+        """
+
+        def run(
+            signature: str, inputs: dict[str, np.ndarray], outputs: Sequence[str] = ()
+        ) -> dict[str, np.ndarray]:
+            timeout = None
+            if fixed_timeout_ms is not None and fixed_timeout_ms > 0:
+                timeout = RunTimeout(fixed_timeout_ms, fixed=True)
+            elif deadline is not None:
+                left = int((deadline - time.monotonic()) * 1000)
+                if left <= 0:
+                    raise ServingError(Code.DEADLINE_EXCEEDED, "Deadline Exceeded")
+                timeout = RunTimeout(left)
             started = time.perf_counter()
-            outputs = servable.run(signature, inputs)
-            elapsed = time.perf_counter() - started
-            self.metrics.runtime_latency(servable.name, api, elapsed)
-            if deadline is not None and time.monotonic() > deadline:
-                raise ServingError(Code.DEADLINE_EXCEEDED, "Deadline Exceeded")
-            return outputs
+            answer = servable.run(signature, inputs, outputs, timeout)
+            self.metrics.runtime_latency(servable.name, api, time.perf_counter() - started)
+            return answer
 
         return run
 

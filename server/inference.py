@@ -13,7 +13,8 @@ from server.errors import Code, ServingError, failed_precondition, invalid_argum
 from server.servable import DEFAULT_SIGNATURE
 from server.tensors import dtype_name, tf_dtype
 
-Run = Callable[[str, dict[str, np.ndarray]], dict[str, np.ndarray]]
+# run(signature, inputs, output aliases to fetch (all when empty)) -> outputs by alias
+Run = Callable[..., dict[str, np.ndarray]]
 ClassifyResult = list[list[tuple[bytes, float]]]
 
 CLASSIFY_INPUTS = "inputs"
@@ -81,10 +82,8 @@ def predict(
         raise failed_precondition(f'Serving signature key "{name}" not found.')
     check_predict_inputs(signature, inputs)
     check_output_filter(signature, output_filter)
-    outputs = run(name, inputs)
-    if output_filter:
-        return {alias: outputs[alias] for alias in output_filter}
-    return outputs
+    # Only the filtered outputs are fetched, so the graph computes no more than they need.
+    return run(name, inputs, tuple(output_filter))
 
 
 def serialized_examples(input_proto: input_pb2.Input) -> list[bytes]:

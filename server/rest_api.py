@@ -71,7 +71,7 @@ class RestApi:
 
     def __init__(self, core: ServingCore, timeout_ms: int = 30000, cors: bool = False) -> None:
         self._core = core
-        self._timeout = timeout_ms / 1000 if timeout_ms > 0 else None
+        self._timeout_ms = timeout_ms
         self._cors = cors
 
     def __call__(self, request: Request) -> Response:
@@ -138,7 +138,7 @@ class RestApi:
                     f"Failed to get input map for signature: {signature or 'DEFAULT'}"
                 )
             inputs, fmt = rest_json.decode_predict_request(doc, specs)
-            run = self._core.timed_run(servable, "predict", self._core.deadline(self._timeout))
+            run = self._core.timed_run(servable, "predict", fixed_timeout_ms=self._timeout_ms)
             outputs = inference.predict(servable.signature_defs, run, signature, inputs)
             if self._core.request_logs is not None:
                 self._core.request_logs.log_rest_predict(
@@ -160,7 +160,7 @@ class RestApi:
         examples, context = rest_json.decode_examples(doc, verb)
         examples = rest_json.merge_context(examples, context)
         with self._core.repository.acquire(*spec) as servable:
-            run = self._core.timed_run(servable, verb, self._core.deadline(self._timeout))
+            run = self._core.timed_run(servable, verb, fixed_timeout_ms=self._timeout_ms)
             if verb == "classify":
                 result = inference.classify(servable.signature_defs, run, signature, examples)
                 fill_result, body = fill_classifications, rest_json.encode_classify_response(result)

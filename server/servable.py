@@ -1,21 +1,24 @@
-"""One loaded model version: its SavedModel, signature metadata and the numeric calls."""
+"""One loaded model version: its SessionBundle, signature metadata and the numeric calls."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
+from runtime import DEFAULT_SIGNATURE, load_bundle
+from runtime.bundle import RunTimeout
 from server.batching import BatchingOptions, BatchScheduler
 from server.errors import Code, ServingError, invalid_argument
-from server.signature_call import SignatureCall
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SIGNATURE = "serving_default"
 INIT_OP_SIGNATURE = "__saved_model_init_op"
 
 
@@ -54,7 +57,7 @@ def tf_error(err: Exception) -> ServingError:
 
 
 class Servable:
-    """A SavedModel loaded with TensorFlow, ready to run its signatures.
+    """A SavedModel loaded as TF Serving loads it (runtime.SessionBundle), ready to run.
 
     Raises (constructor):
         ServingError: the SavedModel does not exist, does not parse or does not load.
@@ -72,54 +75,85 @@ class Servable:
         self.name = name
         self.version = version
         self.path = Path(path)
-        self.meta_graph = read_meta_graph(self.path, tags)
-        self.signature_defs = dict(self.meta_graph.signature_def)
+        read_meta_graph(self.path, tags)  # TF Serving's messages for a missing or bad file
         try:
-            self._loaded = tf.saved_model.load(str(self.path), tags=sorted(tags))
+            self._bundle = load_bundle(self.path, sorted(tags))
         except Exception as err:
             raise tf_error(err) from err
-        self._functions = {k: SignatureCall(f) for k, f in self._loaded.signatures.items()}
+        self.meta_graph = self._bundle.meta_graph
+        self.signature_defs = self._bundle.signature_defs
         # One queue per signature: TF Serving batches per distinct set of tensor names.
         self._batchers = (
             {
                 key: BatchScheduler(
-                    lambda inputs, key=key: self.call(key, inputs),
+                    functools.partial(self._run_batch, key),
                     batching,
                     name=f"{name}/{version}/{key}",
                     **(batch_hooks or {}),
                 )
-                for key in self._functions
+                for key in self.signature_defs
+                if key != INIT_OP_SIGNATURE
             }
             if batching
             else {}
         )
 
-    def run(self, signature: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Run a signature, through its batching queue when batching is on.
+    def run(
+        self,
+        signature: str,
+        inputs: dict[str, np.ndarray],
+        outputs: Sequence[str] = (),
+        timeout: RunTimeout | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Run a signature, through its batching queue when batching is on; `outputs`
+        restricts the answer to those aliases (all when empty).
 
         Raises:
-            ServingError: from the batcher (queue full, task too large) or from TensorFlow.
+            ServingError: from the batcher (queue full, task too large) or from TensorFlow
+                (DEADLINE_EXCEEDED when the run outlives `timeout`).
         """
         batcher = self._batchers.get(signature)
         if batcher is None:
-            return self.call(signature, inputs)
-        return batcher.run(inputs)
+            return self.call(signature, inputs, outputs, timeout)
+        deadline = (
+            time.monotonic() + timeout.milliseconds / 1000
+            if timeout is not None and timeout.milliseconds > 0
+            else None
+        )
+        batched = batcher.run(inputs, deadline=deadline)
+        return {alias: batched[alias] for alias in outputs} if outputs else dict(batched)
+
+    def _run_batch(
+        self, signature: str, inputs: dict[str, np.ndarray], deadline: float | None = None
+    ) -> dict[str, np.ndarray]:
+        timeout = (
+            None
+            if deadline is None
+            else RunTimeout(max(1, int((deadline - time.monotonic()) * 1000)))
+        )
+        return self.call(signature, inputs, (), timeout)
 
     def close(self) -> None:
         for batcher in self._batchers.values():
             batcher.close()
+        self._bundle.close()
 
     def signature(self, name: str) -> meta_graph_pb2.SignatureDef | None:
         return self.signature_defs.get(name or DEFAULT_SIGNATURE)
 
-    def call(self, signature: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Run a signature on inputs already checked against it; outputs by alias.
+    def call(
+        self,
+        signature: str,
+        inputs: dict[str, np.ndarray],
+        outputs: Sequence[str] = (),
+        timeout: RunTimeout | None = None,
+    ) -> dict[str, np.ndarray]:
+        """One Session run of a signature by tensor name; outputs by alias.
 
         Raises:
-            ServingError: TensorFlow rejected the inputs or failed while running.
+            ServingError: the code TensorFlow failed with, and its message.
         """
         try:
-            outputs = self._functions[signature](inputs)
-        except Exception as err:  # TF raises OpError, ValueError or TypeError for bad inputs
+            return self._bundle.run(signature, inputs, outputs, timeout)
+        except Exception as err:  # TF raises OpError, or TypeError/ValueError feeding values
             raise tf_error(err) from err
-        return {k: v.numpy() for k, v in outputs.items()}

@@ -34,7 +34,14 @@ class BatchQueue:
     def __len__(self) -> int:
         return len(self._batches)
 
-    def add(self, future: Future[Tensors], tensors: Tensors, size: int, now: float) -> None:
+    def add(
+        self,
+        future: Future[Tensors],
+        tensors: Tensors,
+        size: int,
+        now: float,
+        deadline: float | None = None,
+    ) -> None:
         """Append one request's rows to the open batch, opening new batches as needed.
 
         Raises:
@@ -45,7 +52,7 @@ class BatchQueue:
         pieces, new_batches = self._plan(size, self._open_batch(names))
         if new_batches and len(self._batches) + new_batches > self._max_enqueued_batches:
             raise unavailable(QUEUE_FULL)
-        request = Request(future, len(pieces), now)
+        request = Request(future, len(pieces), now, deadline)
         start = 0
         for index, piece in enumerate(pieces):
             rows = tensors if piece == size else slice_rows(tensors, start, start + piece)

@@ -24,13 +24,16 @@ from server.errors import Code, ServingError, invalid_argument, unavailable
 
 logger = logging.getLogger(__name__)
 
-RunBatch = Callable[[Tensors], Mapping[str, Any]]
+RunBatch = Callable[..., Mapping[str, Any]]
 
 
 class BatchScheduler:
     """One queue of batches and `num_batch_threads` workers running them (contract section 4).
 
-    Keep one scheduler per signature of one model version. `on_queue_latency(seconds)` is
+    Keep one scheduler per signature of one model version. `run_batch(inputs)` runs one merged
+    batch; when the batch's tasks all carry deadlines it is called as
+    `run_batch(inputs, deadline=...)` with the latest of them, as TF Serving runs a batch
+    with the largest timeout among its tasks. `on_queue_latency(seconds)` is
     called for every task when its batch starts; `on_batch(batch_size, padded_size)` once
     per batch. Hook failures are logged and otherwise ignored.
     """
@@ -74,8 +77,11 @@ class BatchScheduler:
     def options(self) -> BatchingOptions:
         return self._options
 
-    def submit(self, inputs: Mapping[str, Any]) -> Future[Tensors]:
+    def submit(self, inputs: Mapping[str, Any], deadline: float | None = None) -> Future[Tensors]:
         """Queue one request; the future resolves to its own rows of every output.
+
+        `deadline` (a time.monotonic() value) bounds the batch's run; a batch whose tasks are
+        all past their deadlines when it starts fails with DEADLINE_EXCEEDED without running.
 
         Rejections (bad shapes, too large, queue full, closed) come back as a future that
         already holds the ServingError, so callers have one place to handle errors. The
@@ -84,19 +90,24 @@ class BatchScheduler:
         future: Future[Tensors] = Future()
         future.set_running_or_notify_cancel()
         try:
-            self._enqueue(future, inputs)
+            self._enqueue(future, inputs, deadline)
         except ServingError as err:
             future.set_exception(err)
         return future
 
-    def run(self, inputs: Mapping[str, Any], timeout: float | None = None) -> Tensors:
-        """Submit and wait for the outputs.
+    def run(
+        self,
+        inputs: Mapping[str, Any],
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Tensors:
+        """Submit and wait for the outputs (at most `timeout` seconds).
 
         Raises:
             ServingError: whatever the request failed with; DEADLINE_EXCEEDED if `timeout`
                 seconds pass first (the task still runs, its result is discarded).
         """
-        future = self.submit(inputs)
+        future = self.submit(inputs, deadline)
         try:
             return future.result(timeout)
         except TimeoutError as err:
@@ -126,7 +137,9 @@ class BatchScheduler:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _enqueue(self, future: Future[Tensors], inputs: Mapping[str, Any]) -> None:
+    def _enqueue(
+        self, future: Future[Tensors], inputs: Mapping[str, Any], deadline: float | None
+    ) -> None:
         tensors = as_tensors(inputs)
         size = task_size(tensors)
         if size > self._options.max_batch_size:
@@ -137,7 +150,7 @@ class BatchScheduler:
         with self._cond:
             if self._closed:
                 raise unavailable(f"Batch scheduler {self._name!r} is closed")
-            self._queue.add(future, tensors, size, now)
+            self._queue.add(future, tensors, size, now, deadline)
             self._cond.notify()
 
     def _work(self) -> None:
@@ -165,6 +178,10 @@ class BatchScheduler:
         started = time.monotonic()
         for task in batch.tasks:
             self._call_hook(self._on_queue_latency, started - task.request.submitted_at)
+        deadline = batch.deadline()
+        if deadline is not None and deadline <= started:
+            batch.fail(ServingError(Code.DEADLINE_EXCEEDED, "timeout exceeded"))
+            return
         padded = padded_batch_size(batch.size, self._options.allowed_batch_sizes)
         self._call_hook(self._on_batch, batch.size, padded)
         try:
@@ -173,9 +190,12 @@ class BatchScheduler:
                 padded,
                 self._options.pad_variable_length_inputs,
             )
-            outputs = split_outputs(
-                self._run_batch(merged), [task.size for task in batch.tasks], padded
+            ran = (
+                self._run_batch(merged)
+                if deadline is None
+                else self._run_batch(merged, deadline=deadline)
             )
+            outputs = split_outputs(ran, [task.size for task in batch.tasks], padded)
         except ServingError as err:
             batch.fail(err)
             return

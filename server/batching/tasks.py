@@ -15,9 +15,16 @@ from server.errors import ServingError
 class Request:
     """One submit() call: the caller's future and, if split, the outputs of its pieces."""
 
-    def __init__(self, future: Future[Tensors], num_pieces: int, submitted_at: float) -> None:
+    def __init__(
+        self,
+        future: Future[Tensors],
+        num_pieces: int,
+        submitted_at: float,
+        deadline: float | None = None,
+    ) -> None:
         self.future = future
         self.submitted_at = submitted_at
+        self.deadline = deadline  # time.monotonic() by which the caller wants its answer
         self._pieces: list[Tensors | None] = [None] * num_pieces
         self._remaining = num_pieces
         self._resolved = False
@@ -77,6 +84,14 @@ class Batch:
         self.size += task.size
         if self.size >= capacity:
             self.closed = True
+
+    def deadline(self) -> float | None:
+        """The latest of the tasks' deadlines (TF Serving runs a batch with the largest
+        timeout of its tasks); None when any task has none."""
+        deadlines = [task.request.deadline for task in self.tasks]
+        if any(d is None for d in deadlines):
+            return None
+        return max(d for d in deadlines if d is not None)
 
     def fail(self, error: ServingError) -> None:
         """Fail every task's request with its own copy of `error`, chained to the original.

@@ -113,10 +113,14 @@ ERRORS = [
         id="extra-input",
     ),
     pytest.param(
-        lambda: predict_request(x=np.ones((2, 2), np.float32)),
+        lambda: predict_request(
+            signature="two_inputs",
+            a=np.ones(3, np.float32),
+            b=np.ones((2, 2), np.float32),
+        ),
         grpc.StatusCode.INVALID_ARGUMENT,
-        "has shape [2,2], which is not compatible with the signature's [?]",
-        id="wrong-shape",
+        "Incompatible shapes: [2] vs. [3]",
+        id="graph-refuses-shapes",
     ),
     pytest.param(
         lambda: predict_request(x=np.array([True])),
@@ -133,6 +137,14 @@ def test_predict_errors(stub, make, code, message) -> None:
         stub.Predict(make(), timeout=30)
     assert caught.value.code() == code
     assert message in caught.value.details()
+
+
+def test_shapes_are_not_checked_against_the_signature(stub) -> None:
+    """TF Serving feeds what the request carries; the graph decides (x is declared [?])."""
+    response = stub.Predict(predict_request(x=np.array([[2.0, 4.0]], np.float32)), timeout=30)
+    assert tf.make_ndarray(response.outputs["y"]).tolist() == [[3.0, 4.0]]
+    scalar = stub.Predict(predict_request(x=np.float32(2.0)), timeout=30)
+    assert tf.make_ndarray(scalar.outputs["y"]).tolist() == 3.0
 
 
 def test_output_filter_errors(stub) -> None:
