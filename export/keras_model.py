@@ -43,7 +43,21 @@ def _load_examples(path: Path, inputs: list[InputSpec]) -> dict[str, np.ndarray]
         missing = sorted({s.name for s in inputs} - set(archive.files))
         if missing:
             raise ValueError(f"{path} lacks arrays for inputs: {', '.join(missing)}")
-        return {s.name: archive[s.name] for s in inputs}
+        return {s.name: _as_input(s, archive[s.name]) for s in inputs}
+
+
+def _as_input(spec: InputSpec, array: np.ndarray) -> np.ndarray:
+    """String inputs as arrays of bytes objects (an .npz stores text as fixed-width str or
+    bytes, since object arrays need pickle); other inputs as they are."""
+    if spec.dtype != "string":
+        return array
+    if array.dtype.kind == "U":
+        return np.char.encode(array, "utf-8").astype(object)
+    if array.dtype.kind == "S":
+        return array.astype(object)
+    raise ValueError(
+        f"input {spec.name!r} is a string input; its examples have dtype {array.dtype}"
+    )
 
 
 def _load_labels(path: Path, rows: int) -> list[Any]:
@@ -117,7 +131,7 @@ def spec_from_keras(
         inputs=inputs,
         task=task,
         class_names=class_names,
-        output_names=output_names or list(model.output_names),
+        output_names=output_names,
         examples=data,
         examples_are_data=examples is not None,
         reference=training_rows,

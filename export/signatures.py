@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 import tensorflow as tf
 
 from export.spec import CLASSIFY, REGRESS, SERVING_DEFAULT, InputSpec, ServingSpec
@@ -101,13 +102,31 @@ def _as_vector(raw: tf.Tensor) -> tf.Tensor:
     return tf.reshape(tf.cast(raw, tf.float32), [-1])
 
 
+def _output_layer_names(model: Any, count: int) -> list[str]:
+    """Default names for a list or single-tensor output: the model's output layers' names
+    (a Sequential's last layer), else output_0, output_1, ..."""
+    names = list(getattr(model, "output_names", None) or [])
+    if not names and isinstance(model, keras.Sequential) and model.layers:
+        names = [model.layers[-1].name]
+    return names if len(names) == count else [f"output_{i}" for i in range(count)]
+
+
 def _name_outputs(spec: ServingSpec, raw: Any) -> dict[str, tf.Tensor]:
-    tensors = (
-        list(raw.values())
-        if isinstance(raw, dict)
-        else (list(raw) if isinstance(raw, list | tuple) else [raw])
-    )
-    names = spec.output_names or [f"output_{i}" for i in range(len(tensors))]
+    """Outputs keyed by name: a model that returns a dict names them itself (its keys, never
+    matched by position); a list or a single tensor takes `spec.output_names` in order.
+
+    Raises:
+        ValueError: the names given do not fit the model's outputs.
+    """
+    if isinstance(raw, dict):
+        if spec.output_names and set(spec.output_names) != set(raw):
+            raise ValueError(
+                f"the model names its outputs {', '.join(sorted(raw))}; output names"
+                f" {', '.join(spec.output_names)} do not match them (leave them out)"
+            )
+        return dict(raw)
+    tensors = list(raw) if isinstance(raw, list | tuple) else [raw]
+    names = spec.output_names or _output_layer_names(spec.model, len(tensors))
     if len(names) != len(tensors):
         raise ValueError(f"{len(names)} output names given for {len(tensors)} model outputs")
     return dict(zip(names, tensors, strict=True))

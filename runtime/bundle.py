@@ -55,9 +55,7 @@ class SessionBundle:
         self.path = Path(path)
         self.session = session
         self.meta_graph = meta_graph
-        self.signature_defs: dict[str, meta_graph_pb2.SignatureDef] = dict(
-            meta_graph.signature_def
-        )
+        self.signature_defs: dict[str, meta_graph_pb2.SignatureDef] = dict(meta_graph.signature_def)
         self._graph = session.graph
         self._lock = threading.Lock()
         self._callables: OrderedDict[tuple, Callable[..., list[np.ndarray]]] = OrderedDict()
@@ -93,7 +91,8 @@ class SessionBundle:
             values = self._callable(key, feed_names, unique, timeout)(*arrays)
         else:
             values = self._run_once(feed_names, arrays, unique, timeout.milliseconds)
-        by_name = dict(zip(unique, values, strict=True))
+        # TF hands back numpy scalars for rank-0 tensors; callers get arrays throughout.
+        by_name = {name: np.asarray(value) for name, value in zip(unique, values, strict=True)}
         return {alias: by_name[name] for alias, name in zip(fetched, fetch_names, strict=True)}
 
     def _callable(

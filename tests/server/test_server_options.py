@@ -113,14 +113,20 @@ def test_health_service_over_the_unix_socket(tls_server) -> None:
     _, folder = tls_server
     with grpc.insecure_channel(f"unix:{folder / 'grpc.sock'}") as channel:
         stub = health_pb2_grpc.HealthStub(channel)
-        for service in ("tensorflow.serving.PredictionService", "tensorflow.serving.ModelService"):
+        for service in (
+            "tensorflow.serving.PredictionService",
+            "tensorflow.serving.ModelService",
+            "PredictionService",  # TF Serving registers the short names too
+            "ModelService",
+        ):
             reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
 
 def test_rest_timeout_gives_504_and_fast_requests_still_pass(tls_server) -> None:
+    """The timeout cancels the run itself: a loop of 2e9 steps (most of an hour) answers 504."""
     server, _ = tls_server
-    slow = {"signature_name": "spin", "instances": [2_000_000.0]}
+    slow = {"signature_name": "spin", "instances": [2e9]}
     response = requests.post(
         server.rest + "/v1/models/half_plus_two:predict", json=slow, timeout=60
     )
