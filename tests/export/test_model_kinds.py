@@ -7,8 +7,6 @@ under the same names (a dict model's keys, a list model's output layers), never 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
@@ -98,8 +96,11 @@ def mobilenet(rng):
     return _fit(model, x, np.eye(3)[[0, 1]]), x
 
 
-KEYS = ["sequential", "multi_io", "text_vectorization", "string_lookup", "mobilenet"]
-BUILDERS = dict(zip(KEYS, [sequential, multi_io, text_vectorization, string_lookup, mobilenet]))
+BUILDERS = {
+    build.__name__: build
+    for build in (sequential, multi_io, text_vectorization, string_lookup, mobilenet)
+}
+KEYS = list(BUILDERS)
 
 
 def keras_outputs(model: keras.Model, x, names: list[str]) -> dict[str, np.ndarray]:
