@@ -35,7 +35,8 @@ class ServerBenchResult:
     rest: Latency
     grpc_echo: Latency
     http_echo: Latency
-    signature_call: Latency
+    signature_call: Latency  # the Session run the server does: the floor's compute
+    tf2_signature_call: Latency  # the TF2 object loader's call, for comparison only
     fastapi: Latency
     batching_off: Throughput
     batching_on: Throughput
@@ -120,6 +121,7 @@ def to_document(result: ServerBenchResult, env: dict[str, object]) -> dict[str, 
             "grpc_echo": result.grpc_echo.as_dict(),
             "http_echo": result.http_echo.as_dict(),
             "signature_call": result.signature_call.as_dict(),
+            "tf2_signature_call": result.tf2_signature_call.as_dict(),
             "fastapi_predict": result.fastapi.as_dict(),
         },
         "floor_ms": floors,

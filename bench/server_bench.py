@@ -15,7 +15,7 @@ from bench.callers import HttpPost, grpc_channel, http_get_ok
 from bench.measure import Call, ConcurrentRun, Throughput, run_concurrent, time_interleaved
 from bench.processes import ROOT, ModuleSpec, free_port, port_open, run_modules
 from bench.report import ServerBenchResult
-from bench.signature_call import SignatureCall
+from bench.signature_call import ObjectSignatureCall, SessionCall
 from bench.workload import Workload, load_workload
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,8 @@ def run_server_bench(options: ServerBenchOptions) -> ServerBenchResult:
             # The gRPC echo listens on Predict's path: the very same stub and request are used.
             "grpc_echo": stack.enter_context(_grpc_predict(grpc_echo_port, workload.request)),
             "http_echo": stack.enter_context(_http_post(http_echo_port, workload)),
-            "signature_call": SignatureCall(workload),
+            "signature_call": SessionCall(workload),
+            "tf2_signature_call": ObjectSignatureCall(workload),
             "fastapi": stack.enter_context(_http_post(fastapi_port, workload)),
         }
         requests = {name: options.requests for name in calls} | {
@@ -196,6 +197,7 @@ def run_server_bench(options: ServerBenchOptions) -> ServerBenchResult:
         grpc_echo=latency["grpc_echo"],
         http_echo=latency["http_echo"],
         signature_call=latency["signature_call"],
+        tf2_signature_call=latency["tf2_signature_call"],
         fastapi=latency["fastapi"],
         batching_off=batching_off,
         batching_on=batching_on,

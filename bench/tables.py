@@ -23,12 +23,13 @@ def latency_table(doc: Document) -> str:
     lat, floor, ratios = doc["latency_ms"], doc["floor_ms"], doc["ratios"]
     rows = [
         ("gRPC Predict, our server", lat["grpc_predict"], ratios["grpc_vs_floor"]),
-        ("gRPC floor = grpcio echo + signature call", floor["grpc"], None),
+        ("gRPC floor = grpcio echo + Session run", floor["grpc"], None),
         ("grpcio echo server", lat["grpc_echo"], None),
         ("REST Predict, our server", lat["rest_predict"], ratios["rest_vs_floor"]),
-        ("REST floor = HTTP echo + signature call", floor["rest"], None),
+        ("REST floor = HTTP echo + Session run", floor["rest"], None),
         ("asyncio HTTP/1.1 echo server", lat["http_echo"], None),
-        ("signature call, in-process", lat["signature_call"], None),
+        ("Session run by tensor names, in-process", lat["signature_call"], None),
+        ("TF2 object loader's signature call, in-process", lat["tf2_signature_call"], None),
         ("FastAPI + Keras model.predict, REST", lat["fastapi_predict"], None),
     ]
     lines = [

@@ -60,6 +60,7 @@ def test_echo_servers_feed_a_complete_report(tmp_path: Path) -> None:
         grpc_echo=latency["grpc"],
         http_echo=latency["http"],
         signature_call=latency["http"],
+        tf2_signature_call=latency["grpc"],
         fastapi=latency["grpc"],
         batching_off=throughput,
         batching_on=throughput,
@@ -73,6 +74,7 @@ def test_echo_servers_feed_a_complete_report(tmp_path: Path) -> None:
         "grpc_echo",
         "http_echo",
         "signature_call",
+        "tf2_signature_call",
         "fastapi_predict",
     }
     assert set(document["floor_ms"]) == {"grpc", "rest"}
@@ -82,3 +84,20 @@ def test_echo_servers_feed_a_complete_report(tmp_path: Path) -> None:
     assert document["environment"]["cpu_count"] >= 1
     table = md_path.read_text()
     assert "| gRPC Predict, our server |" in table and "target missed" in table
+
+
+def test_floor_session_run_answers_as_the_tf2_signature_call(example_models: Path) -> None:
+    """The floor's two in-process calls run one signature: same outputs, same numbers."""
+    import numpy as np
+
+    from bench.signature_call import ObjectSignatureCall, SessionCall
+    from bench.workload import load_workload
+
+    workload = load_workload(example_models, "tabular")
+    session, tf2 = SessionCall(workload)(), ObjectSignatureCall(workload)()
+    assert sorted(session) == sorted(tf2)
+    for alias, value in tf2.items():
+        if value.dtype == "string":
+            assert session[alias].tolist() == value.numpy().tolist(), alias
+        else:
+            np.testing.assert_allclose(session[alias], value.numpy(), rtol=1e-6, err_msg=alias)
