@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +24,14 @@ from tensorflow.python.client import pywrap_tf_session
 from tensorflow.python.saved_model import loader_impl
 
 DEFAULT_SIGNATURE = "serving_default"
-# Callables prepared per signature, fed inputs, fetched outputs and fixed timeout; a client
-# choosing output filters could otherwise make the cache grow without bound.
-MAX_CALLABLES = 64
 
 
 @dataclasses.dataclass(frozen=True)
 class RunTimeout:
-    """A run's `RunOptions.timeout_in_ms`.
-
-    `fixed` timeouts are the same for every request of a kind (REST's
-    `--rest_api_timeout_in_ms`), so a prepared callable carries them; a per-request remaining
-    time (a gRPC deadline) is passed with that one `Session::Run`.
-    """
+    """A run's `RunOptions.timeout_in_ms`: REST's `--rest_api_timeout_in_ms`, or the time a
+    gRPC client's deadline leaves."""
 
     milliseconds: int
-    fixed: bool = False
 
 
 class SessionBundle:
@@ -57,8 +48,7 @@ class SessionBundle:
         self.meta_graph = meta_graph
         self.signature_defs: dict[str, meta_graph_pb2.SignatureDef] = dict(meta_graph.signature_def)
         self._graph = session.graph
-        self._lock = threading.Lock()
-        self._callables: OrderedDict[tuple, Callable[..., list[np.ndarray]]] = OrderedDict()
+        self._lock = threading.Lock()  # graph look-ups; runs need none
         self._outputs: dict[str, Any] = {}
 
     def run(
@@ -79,70 +69,44 @@ class SessionBundle:
             tf.errors.OpError: the run failed (DeadlineExceededError past the timeout).
         """
         signature_def = self.signature_defs[signature]
-        fed = tuple(inputs)
-        fetched = tuple(outputs) or tuple(signature_def.outputs)
-        feed_names = [signature_def.inputs[alias].name for alias in fed]
+        fed = list(inputs)
+        fetched = list(outputs) or list(signature_def.outputs)
         fetch_names = [signature_def.outputs[alias].name for alias in fetched]
         # Two aliases may name one tensor; fetch it once.
         unique = list(dict.fromkeys(fetch_names))
-        arrays = [inputs[alias] for alias in fed]
-        if timeout is None or timeout.fixed:
-            key = (signature, fed, fetched, timeout.milliseconds if timeout else None)
-            values = self._callable(key, feed_names, unique, timeout)(*arrays)
-        else:
-            values = self._run_once(feed_names, arrays, unique, timeout.milliseconds)
+        feed_dict = {self._tensor(signature_def.inputs[alias].name): inputs[alias] for alias in fed}
+        values = self._session_run(feed_dict, [self._tensor(name) for name in unique], timeout)
         # TF hands back numpy scalars for rank-0 tensors; callers get arrays throughout.
         by_name = {name: np.asarray(value) for name, value in zip(unique, values, strict=True)}
         return {alias: by_name[name] for alias, name in zip(fetched, fetch_names, strict=True)}
 
-    def _callable(
-        self, key: tuple, feeds: list[str], fetches: list[str], timeout: RunTimeout | None
-    ) -> Callable[..., list[np.ndarray]]:
-        with self._lock:
-            found = self._callables.get(key)
-            if found is not None:
-                self._callables.move_to_end(key)
-                return found
-            options = config_pb2.CallableOptions(feed=feeds, fetch=fetches)
-            if timeout is not None and timeout.milliseconds > 0:
-                options.run_options.timeout_in_ms = timeout.milliseconds
-            made = self.session._make_callable_from_options(options)
-            self._callables[key] = made
-            if len(self._callables) > MAX_CALLABLES:
-                self._callables.popitem(last=False)
-            return made
-
     def _tensor(self, name: str) -> Any:
         output = self._outputs.get(name)
         if output is None:
-            output = self._graph.as_graph_element(name)._as_tf_output()
-            self._outputs[name] = output
+            with self._lock:
+                output = self._graph.as_graph_element(name)._as_tf_output()
+                self._outputs[name] = output
         return output
 
-    def _run_once(
-        self, feeds: list[str], arrays: list[np.ndarray], fetches: list[str], timeout_ms: int
+    def _session_run(
+        self, feed_dict: dict[Any, np.ndarray], fetches: list[Any], timeout: RunTimeout | None
     ) -> list[np.ndarray]:
-        """One `Session::Run` by tensor names with this request's RunOptions."""
-        options = config_pb2.RunOptions(timeout_in_ms=max(timeout_ms, 1)).SerializeToString()
-        buffer = pywrap_tf_session.TF_NewBufferFromString(options)
+        """One `Session::Run` by tensor names, as TF Serving runs every request (and every
+        warmup request: the Session caches one executor per set of feeds and fetches, so the
+        requests after warmup reuse what warmup built, whatever their timeout)."""
+        buffer = None
+        if timeout is not None and timeout.milliseconds > 0:
+            options = config_pb2.RunOptions(timeout_in_ms=timeout.milliseconds)
+            buffer = pywrap_tf_session.TF_NewBufferFromString(options.SerializeToString())
         try:
-            feed_dict = {
-                self._tensor(name): array for name, array in zip(feeds, arrays, strict=True)
-            }
             return pywrap_tf_session.TF_SessionRun_wrapper(
-                self.session._session,
-                buffer,
-                feed_dict,
-                [self._tensor(name) for name in fetches],
-                [],
-                None,
+                self.session._session, buffer, feed_dict, fetches, [], None
             )
         finally:
-            pywrap_tf_session.TF_DeleteBuffer(buffer)
+            if buffer is not None:
+                pywrap_tf_session.TF_DeleteBuffer(buffer)
 
     def close(self) -> None:
-        with self._lock:
-            self._callables.clear()
         self.session.close()
 
 

@@ -85,7 +85,7 @@ class ServingCore:
         ) -> dict[str, np.ndarray]:
             timeout = None
             if fixed_timeout_ms is not None and fixed_timeout_ms > 0:
-                timeout = RunTimeout(fixed_timeout_ms, fixed=True)
+                timeout = RunTimeout(fixed_timeout_ms)
             elif deadline is not None:
                 left = int((deadline - time.monotonic()) * 1000)
                 if left <= 0:

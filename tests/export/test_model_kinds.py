@@ -215,3 +215,18 @@ def test_served_over_rest_and_grpc_as_keras(exported, kinds_server, name: str) -
     for alias, value in want.items():
         np.testing.assert_allclose(got[alias], value, rtol=1e-5, atol=1e-5, err_msg=alias)
         np.testing.assert_allclose(outputs[alias], value, rtol=1e-5, atol=1e-5, err_msg=alias)
+
+
+@pytest.mark.parametrize("name", [*KEYS, "subclassed"])
+def test_only_the_serving_state_is_saved(exported, name: str) -> None:
+    """The checkpoint holds the model's weights and nothing else: no optimizer slots (the
+    trained kinds' .keras files carry them) and no training-only state."""
+    root, kinds = exported
+    model = kinds[name][0]
+    checkpoint = root / name / "1" / "variables" / "variables"
+    stored = sum(
+        int(np.prod(shape))
+        for key, shape in tf.train.list_variables(str(checkpoint))
+        if key != "_CHECKPOINTABLE_OBJECT_GRAPH"
+    )
+    assert stored == sum(int(np.prod(weight.shape)) for weight in model.weights)
