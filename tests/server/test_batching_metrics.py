@@ -135,7 +135,15 @@ def test_metrics_after_traffic(server) -> None:
         for s in samples[":tensorflow:cc:saved_model:load_attempt_count"]
         if s.labels["status"] == "success"
     ]
-    assert {s.labels["model_path"].split("/")[-2] for s in loads} == {"half_plus_two", "identity"}
+    # Every fixture model loads with batching on, the TF1-era ones included.
+    assert {s.labels["model_path"].split("/")[-2] for s in loads} == {
+        "half_plus_two",
+        "identity",
+        "half_plus_two_v1",
+        "half_plus_three",
+        "counter",
+        "vocab_lookup",
+    }
     warmup = samples[":tensorflow:serving:model_warmup_records_read"]
     assert any(s.value >= 1 for s in warmup)
     states = {
