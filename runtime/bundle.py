@@ -12,7 +12,6 @@ variables, `tf.Example` parsing in the graph) runs here.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,9 +46,16 @@ class SessionBundle:
         self.session = session
         self.meta_graph = meta_graph
         self.signature_defs: dict[str, meta_graph_pb2.SignatureDef] = dict(meta_graph.signature_def)
-        self._graph = session.graph
-        self._lock = threading.Lock()  # graph look-ups; runs need none
-        self._outputs: dict[str, Any] = {}
+        # Every tensor a signature names, as the C API's TF_Output, looked up once here. The
+        # init op's signature names an operation, not a tensor: it cannot be run as a request.
+        graph = session.graph
+        self._tensors: dict[str, Any] = {}
+        for signature_def in self.signature_defs.values():
+            for infos in (signature_def.inputs, signature_def.outputs):
+                for info in infos.values():
+                    element = graph.as_graph_element(info.name)
+                    if isinstance(element, tf.Tensor):
+                        self._tensors[info.name] = element._as_tf_output()
 
     def run(
         self,
@@ -66,27 +72,31 @@ class SessionBundle:
 
         Raises:
             KeyError: no such signature, input alias or output alias.
+            ValueError: the signature names an operation where a tensor belongs.
             tf.errors.OpError: the run failed (DeadlineExceededError past the timeout).
         """
         signature_def = self.signature_defs[signature]
-        fed = list(inputs)
         fetched = list(outputs) or list(signature_def.outputs)
         fetch_names = [signature_def.outputs[alias].name for alias in fetched]
         # Two aliases may name one tensor; fetch it once.
         unique = list(dict.fromkeys(fetch_names))
-        feed_dict = {self._tensor(signature_def.inputs[alias].name): inputs[alias] for alias in fed}
-        values = self._session_run(feed_dict, [self._tensor(name) for name in unique], timeout)
+        feed_dict = {
+            self._tensor(signature, signature_def.inputs[alias].name): inputs[alias]
+            for alias in inputs
+        }
+        fetches = [self._tensor(signature, name) for name in unique]
+        values = self._session_run(feed_dict, fetches, timeout)
         # TF hands back numpy scalars for rank-0 tensors; callers get arrays throughout.
         by_name = {name: np.asarray(value) for name, value in zip(unique, values, strict=True)}
         return {alias: by_name[name] for alias, name in zip(fetched, fetch_names, strict=True)}
 
-    def _tensor(self, name: str) -> Any:
-        output = self._outputs.get(name)
-        if output is None:
-            with self._lock:
-                output = self._graph.as_graph_element(name)._as_tf_output()
-                self._outputs[name] = output
-        return output
+    def _tensor(self, signature: str, name: str) -> Any:
+        try:
+            return self._tensors[name]
+        except KeyError:
+            raise ValueError(
+                f"signature {signature!r} names {name!r}, which is not a tensor"
+            ) from None
 
     def _session_run(
         self, feed_dict: dict[Any, np.ndarray], fetches: list[Any], timeout: RunTimeout | None

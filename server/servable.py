@@ -124,7 +124,7 @@ class Servable:
         return {alias: batched[alias] for alias in outputs} if outputs else dict(batched)
 
     def _run_batch(
-        self, signature: str, inputs: dict[str, np.ndarray], deadline: float | None = None
+        self, signature: str, inputs: dict[str, np.ndarray], deadline: float | None
     ) -> dict[str, np.ndarray]:
         timeout = (
             None

@@ -24,16 +24,16 @@ from server.errors import Code, ServingError, invalid_argument, unavailable
 
 logger = logging.getLogger(__name__)
 
-RunBatch = Callable[..., Mapping[str, Any]]
+# run_batch(merged inputs, the batch's deadline as a time.monotonic() value or None)
+RunBatch = Callable[[Tensors, float | None], Mapping[str, Any]]
 
 
 class BatchScheduler:
     """One queue of batches and `num_batch_threads` workers running them (contract section 4).
 
-    Keep one scheduler per signature of one model version. `run_batch(inputs)` runs one merged
-    batch; when the batch's tasks all carry deadlines it is called as
-    `run_batch(inputs, deadline=...)` with the latest of them, as TF Serving runs a batch
-    with the largest timeout among its tasks. `on_queue_latency(seconds)` is
+    Keep one scheduler per signature of one model version. `run_batch(inputs, deadline)` runs
+    one merged batch; `deadline` is the latest of its tasks' deadlines (None when any task has
+    none), as TF Serving runs a batch with the largest timeout among its tasks. `on_queue_latency(seconds)` is
     called for every task when its batch starts; `on_batch(batch_size, padded_size)` once
     per batch. Hook failures are logged and otherwise ignored.
     """
@@ -190,12 +190,9 @@ class BatchScheduler:
                 padded,
                 self._options.pad_variable_length_inputs,
             )
-            ran = (
-                self._run_batch(merged)
-                if deadline is None
-                else self._run_batch(merged, deadline=deadline)
+            outputs = split_outputs(
+                self._run_batch(merged, deadline), [task.size for task in batch.tasks], padded
             )
-            outputs = split_outputs(ran, [task.size for task in batch.tasks], padded)
         except ServingError as err:
             batch.fail(err)
             return

@@ -99,15 +99,21 @@ def test_split_task_needing_too_many_batches_is_rejected_whole() -> None:
     assert len(model.batches) == 1
 
 
-def _wrong_rows(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _wrong_rows(
+    inputs: dict[str, np.ndarray], deadline: float | None = None
+) -> dict[str, np.ndarray]:
     return {"y": inputs["x"] * 2, "short": inputs["x"][:-1]}
 
 
-def _raise_value_error(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _raise_value_error(
+    inputs: dict[str, np.ndarray], deadline: float | None = None
+) -> dict[str, np.ndarray]:
     raise ValueError("matmul: shapes (3, 4) and (5, 6) not aligned")
 
 
-def _raise_serving_error(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _raise_serving_error(
+    inputs: dict[str, np.ndarray], deadline: float | None = None
+) -> dict[str, np.ndarray]:
     raise ServingError(Code.RESOURCE_EXHAUSTED, "OOM when allocating tensor")
 
 
@@ -121,13 +127,13 @@ def _raise_serving_error(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]
             id="output-dim0-mismatch",
         ),
         pytest.param(
-            lambda inputs: {"scalar": np.float32(1.0)},
+            lambda inputs, deadline=None: {"scalar": np.float32(1.0)},
             Code.FAILED_PRECONDITION,
             ("'scalar'", "0 dimensions"),
             id="scalar-output",
         ),
         pytest.param(
-            lambda inputs: [inputs["x"]],
+            lambda inputs, deadline=None: [inputs["x"]],
             Code.INTERNAL,
             ("list",),
             id="not-a-mapping",
@@ -167,7 +173,9 @@ def test_failed_batch_fails_every_task_in_it(
 def test_failed_batch_does_not_affect_the_next_one() -> None:
     calls: list[int] = []
 
-    def fail_first(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def fail_first(
+        inputs: dict[str, np.ndarray], deadline: float | None = None
+    ) -> dict[str, np.ndarray]:
         calls.append(len(inputs["x"]))
         if len(calls) == 1:
             raise RuntimeError("transient")

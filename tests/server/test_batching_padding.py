@@ -11,7 +11,7 @@ from server.errors import Code
 from tests.server.test_batching_support import GatedModel, error_of, open_scheduler, result
 
 
-def _echo(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _echo(inputs: dict[str, np.ndarray], deadline: float | None = None) -> dict[str, np.ndarray]:
     return {"echo": inputs["x"], "n": np.full(len(inputs["x"]), len(inputs["x"]))}
 
 
@@ -100,7 +100,9 @@ def test_variable_length_inputs_are_padded_with_each_tensors_first_element() -> 
 
 
 def test_object_tensors_batch_and_pad() -> None:
-    def upper(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def upper(
+        inputs: dict[str, np.ndarray], deadline: float | None = None
+    ) -> dict[str, np.ndarray]:
         return {"y": np.array([value.upper() for value in inputs["x"]], dtype=object)}
 
     model = GatedModel(upper)

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from tests.server.test_batching_support import WAIT, open_scheduler
 
 
-def rowwise_model(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def rowwise_model(
+    inputs: dict[str, np.ndarray], deadline: float | None = None
+) -> dict[str, np.ndarray]:
     """A model whose every output row depends only on the same input row."""
     x, w = inputs["x"], inputs["w"]
     return {"y": x * 3 + 1, "z": (x.sum(axis=1) - w).astype(np.int64), "w": w}

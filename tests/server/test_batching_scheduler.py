@@ -85,7 +85,9 @@ def test_batch_threads_run_batches_concurrently() -> None:
     # Each batch waits inside the model until both are in it: one worker would deadlock.
     both_running = threading.Barrier(2)
 
-    def wait_for_partner(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def wait_for_partner(
+        inputs: dict[str, np.ndarray], deadline: float | None = None
+    ) -> dict[str, np.ndarray]:
         both_running.wait(WAIT)
         return double(inputs)
 

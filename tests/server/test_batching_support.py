@@ -17,7 +17,9 @@ from server.errors import ServingError
 WAIT = 10.0
 
 
-def double(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def double(
+    inputs: Mapping[str, np.ndarray], deadline: float | None = None
+) -> dict[str, np.ndarray]:
     """The model: y = 2x, plus `n`, the batch size it was called with, on every row."""
     rows = len(inputs["x"])
     return {"y": inputs["x"] * 2, "n": np.full(rows, rows)}
@@ -30,21 +32,23 @@ class GatedModel:
     order, so batch composition is deterministic without any sleeps.
     """
 
-    def __init__(self, fn: Callable[[dict[str, np.ndarray]], Any] = double) -> None:
+    def __init__(self, fn: Callable[[dict[str, np.ndarray], float | None], Any] = double) -> None:
         self.fn = fn
         self.batches: list[dict[str, np.ndarray]] = []
+        self.deadlines: list[float | None] = []
         self.entered = threading.Event()
         self.release = threading.Event()
         self.release.set()
         self._lock = threading.Lock()
 
-    def __call__(self, inputs: dict[str, np.ndarray]) -> Any:
+    def __call__(self, inputs: dict[str, np.ndarray], deadline: float | None = None) -> Any:
         with self._lock:
             self.batches.append(inputs)
+            self.deadlines.append(deadline)
         self.entered.set()
         if not self.release.wait(WAIT):
             raise RuntimeError("the test never released the gate")
-        return self.fn(inputs)
+        return self.fn(inputs, deadline)
 
     def hold(self, scheduler: BatchScheduler, blocker: Mapping[str, Any] | None = None) -> Future:
         """Start a blocker batch and return once the worker is stuck inside it."""
@@ -57,7 +61,7 @@ class GatedModel:
 
 @contextmanager
 def open_scheduler(
-    run_batch: Callable[[dict[str, np.ndarray]], Any] = double,
+    run_batch: Callable[[dict[str, np.ndarray], float | None], Any] = double,
     on_queue_latency: Callable[[float], None] | None = None,
     on_batch: Callable[[int, int], None] | None = None,
     **options: Any,
