@@ -26,9 +26,10 @@ def export_model(
     into place only when it passes, so a polling server never sees a partial version.
 
     Raises:
-        PublishError: the version exists already.
+        PublishError: the name is not a valid model name, or the version exists already.
         ValidationError: the export does not reload or disagrees with the Keras model.
     """
+    publish.check_model_name(spec.name)
     model_dir = Path(base_dir) / spec.name
     publish.remove_stale_staging(model_dir)
     version = publish.next_version(model_dir) if version is None else version

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,10 +12,26 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 STAGING_PREFIX = ".staging-"
+# A model name is one path segment of a REST URL (/v1/models/NAME) and one folder name.
+_MODEL_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 class PublishError(Exception):
     """A version cannot be published (it exists already, or the folder is unusable)."""
+
+
+def check_model_name(name: str) -> None:
+    """A model name must be usable as `/v1/models/NAME` and as a folder under the base dir.
+
+    Raises:
+        PublishError: the name is empty, `.` or `..`, or has a character other than letters,
+            digits, `-`, `_` and `.`.
+    """
+    if not _MODEL_NAME.fullmatch(name) or name in (".", ".."):
+        raise PublishError(
+            f"model name {name!r} is not allowed: use letters, digits, '-', '_' and '.'"
+            " (one URL path segment, not '.' or '..')"
+        )
 
 
 def parse_version(name: str) -> int | None:

@@ -228,3 +228,30 @@ def test_list_shows_every_published_version(example_models: Path, capsys) -> Non
         ["tabular", "v2"],
     ]
     assert "accuracy=" in lines[0] and "rmse=" in lines[1]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("../escaped", id="parent"),
+        pytest.param("team/price", id="slash"),
+        pytest.param("my price model", id="spaces"),
+        pytest.param("..", id="dot-dot"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_model_name_outside_the_url_rule_is_refused(
+    keras_file: Path, tmp_path: Path, capsys, name: str
+) -> None:
+    base = tmp_path / "base"
+    assert main(["keras", str(keras_file), "--name", name, "--base-dir", str(base)]) == 1
+    assert "is not allowed: use letters, digits, '-', '_' and '.'" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, not even base/
+
+
+def test_model_name_with_dots_dashes_and_underscores_is_published(
+    keras_file: Path, tmp_path: Path
+) -> None:
+    name = "price-model_v2.1"
+    assert main(["keras", str(keras_file), "--name", name, "--base-dir", str(tmp_path)]) == 0
+    assert versions(tmp_path, name) == ["1"]
