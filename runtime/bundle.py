@@ -46,16 +46,26 @@ class SessionBundle:
         self.session = session
         self.meta_graph = meta_graph
         self.signature_defs: dict[str, meta_graph_pb2.SignatureDef] = dict(meta_graph.signature_def)
-        # Every tensor a signature names, as the C API's TF_Output, looked up once here. The
-        # init op's signature names an operation, not a tensor: it cannot be run as a request.
+        # Plain dicts of what the SignatureDefs say, read once here rather than from the
+        # protos on every request: alias -> tensor name per signature, and tensor name -> the
+        # C API's TF_Output (None where a signature names an operation, as the init op's does:
+        # that cannot be run as a request).
+        self._input_names = {
+            key: {alias: info.name for alias, info in signature_def.inputs.items()}
+            for key, signature_def in self.signature_defs.items()
+        }
+        self._output_names = {
+            key: {alias: info.name for alias, info in signature_def.outputs.items()}
+            for key, signature_def in self.signature_defs.items()
+        }
         graph = session.graph
         self._tensors: dict[str, Any] = {}
-        for signature_def in self.signature_defs.values():
-            for infos in (signature_def.inputs, signature_def.outputs):
-                for info in infos.values():
-                    element = graph.as_graph_element(info.name)
-                    if isinstance(element, tf.Tensor):
-                        self._tensors[info.name] = element._as_tf_output()
+        for names in (*self._input_names.values(), *self._output_names.values()):
+            for name in names.values():
+                element = graph.as_graph_element(name)
+                self._tensors[name] = (
+                    element._as_tf_output() if isinstance(element, tf.Tensor) else None
+                )
 
     def run(
         self,
@@ -75,14 +85,13 @@ class SessionBundle:
             ValueError: the signature names an operation where a tensor belongs.
             tf.errors.OpError: the run failed (DeadlineExceededError past the timeout).
         """
-        signature_def = self.signature_defs[signature]
-        fetched = list(outputs) or list(signature_def.outputs)
-        fetch_names = [signature_def.outputs[alias].name for alias in fetched]
+        input_names, output_names = self._input_names[signature], self._output_names[signature]
+        fetched = list(outputs) or list(output_names)
+        fetch_names = [output_names[alias] for alias in fetched]
         # Two aliases may name one tensor; fetch it once.
         unique = list(dict.fromkeys(fetch_names))
         feed_dict = {
-            self._tensor(signature, signature_def.inputs[alias].name): inputs[alias]
-            for alias in inputs
+            self._tensor(signature, input_names[alias]): value for alias, value in inputs.items()
         }
         fetches = [self._tensor(signature, name) for name in unique]
         values = self._session_run(feed_dict, fetches, timeout)
@@ -91,12 +100,10 @@ class SessionBundle:
         return {alias: by_name[name] for alias, name in zip(fetched, fetch_names, strict=True)}
 
     def _tensor(self, signature: str, name: str) -> Any:
-        try:
-            return self._tensors[name]
-        except KeyError:
-            raise ValueError(
-                f"signature {signature!r} names {name!r}, which is not a tensor"
-            ) from None
+        tensor = self._tensors[name]
+        if tensor is None:
+            raise ValueError(f"signature {signature!r} names {name!r}, which is not a tensor")
+        return tensor
 
     def _session_run(
         self, feed_dict: dict[Any, np.ndarray], fetches: list[Any], timeout: RunTimeout | None

@@ -30,16 +30,14 @@ def _single_floats(inputs: Mapping[str, TensorProto]) -> dict[str, np.ndarray] |
         return None
     names, values = [], []
     for alias, proto in inputs.items():
+        # Each protobuf field access costs; read each field once.
+        floats = proto.float_val
+        if proto.dtype != types_pb2.DT_FLOAT or len(floats) != 1 or proto.tensor_content:
+            return None
         dims = proto.tensor_shape.dim
-        if (
-            proto.dtype != types_pb2.DT_FLOAT
-            or proto.tensor_content
-            or len(proto.float_val) != 1
-            or len(dims) != 1
-            or dims[0].size != 1
-        ):
+        if len(dims) != 1 or dims[0].size != 1:
             return None
         names.append(alias)
-        values.append(proto.float_val[0])
+        values.append(floats[0])
     table = np.array(values, dtype=np.float32).reshape(-1, 1)
     return {alias: table[i] for i, alias in enumerate(names)}

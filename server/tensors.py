@@ -120,21 +120,30 @@ def numpy_dtype(dt: int) -> np.dtype:
     return encoding.numpy
 
 
+_TF_BY_NUMPY: dict[np.dtype, int] = {}
+
+
 def tf_dtype(np_dtype: DTypeLike) -> int:
     """The TF DataType number for a numpy dtype; bytes, str and object arrays are DT_STRING.
 
     Raises:
         ServingError: INVALID_ARGUMENT if TF has no counterpart for the dtype.
     """
+    # Checked for every input of every request: remember the answer per numpy dtype.
+    known = _TF_BY_NUMPY.get(np_dtype) if isinstance(np_dtype, np.dtype) else None
+    if known is not None:
+        return known
     try:
         dtype = np.dtype(np_dtype)
     except TypeError as err:
         raise invalid_argument(f"not a numpy dtype: {np_dtype!r}") from err
     if dtype.kind in "SUO":
-        return types_pb2.DT_STRING
-    dt = _TF_DTYPES.get(dtype if dtype.isnative else dtype.newbyteorder("="))
+        dt = types_pb2.DT_STRING
+    else:
+        dt = _TF_DTYPES.get(dtype if dtype.isnative else dtype.newbyteorder("="))
     if dt is None:
         raise invalid_argument(f"numpy dtype {dtype} has no TensorFlow counterpart")
+    _TF_BY_NUMPY[dtype] = dt
     return dt
 
 
