@@ -61,6 +61,28 @@ def _parser() -> argparse.ArgumentParser:
         "--output-names", help="comma-separated output names (default: the model's)"
     )
     keras_cmd.add_argument(
+        "--custom-objects",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a module (dotted name or .py file) to import before loading, defining the"
+        " model's own classes with @keras.saving.register_keras_serializable() (repeatable)",
+    )
+    keras_cmd.add_argument(
+        "--unsafe-deserialization",
+        action="store_true",
+        help="let Keras run Python code stored in the file (Lambda layers). Off by default"
+        " because loading such a file runs whatever code it holds: use only for files you trust",
+    )
+    keras_cmd.add_argument(
+        "--input-spec",
+        action="append",
+        default=[],
+        metavar="NAME:DTYPE:SHAPE",
+        help="a serving input, for models that declare none (subclassed): the shape of one"
+        " example, ? for a free axis, e.g. features:float32:4 or text:string: (repeatable)",
+    )
+    keras_cmd.add_argument(
         "--examples",
         type=Path,
         help=".npz of held-out inputs keyed by input name, for warmup, validation and the"
@@ -111,6 +133,7 @@ def _run_list(args: argparse.Namespace) -> int:
 
 
 def _run_keras(args: argparse.Namespace) -> list[Path]:
+    from export.keras_loading import parse_input_spec
     from export.keras_model import spec_from_keras
     from export.pipeline import export_model
 
@@ -125,6 +148,9 @@ def _run_keras(args: argparse.Namespace) -> list[Path]:
         examples=args.examples,
         reference=args.reference,
         test_labels=args.test_labels,
+        custom_objects=tuple(args.custom_objects),
+        unsafe_deserialization=args.unsafe_deserialization,
+        input_specs=tuple(parse_input_spec(text) for text in args.input_spec),
     )
     return [export_model(spec, args.base_dir, version=args.version, keep=args.keep)]
 

@@ -65,7 +65,22 @@ def signature_summary(saved_signatures: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def build_card(spec: ServingSpec, version: int, saved_signatures: dict[str, Any]) -> dict[str, Any]:
+def saved_state(version_dir: Path, variables: list[Any]) -> dict[str, int]:
+    """What the SavedModel stores: its variables, their values, and bytes on disk."""
+    files = (version_dir / "variables").glob("*")
+    return {
+        "variables": len(variables),
+        "values": sum(int(np.prod(v.shape)) for v in variables),
+        "variables_bytes": sum(f.stat().st_size for f in files if f.is_file()),
+    }
+
+
+def build_card(
+    spec: ServingSpec,
+    version: int,
+    saved_signatures: dict[str, Any],
+    state: dict[str, int] | None = None,
+) -> dict[str, Any]:
     card = {
         "name": spec.name,
         "version": version,
@@ -73,6 +88,7 @@ def build_card(spec: ServingSpec, version: int, saved_signatures: dict[str, Any]
         "task": spec.task,
         "class_names": spec.class_names,
         "signatures": signature_summary(saved_signatures),
+        "saved_state": state,
     }
     card.update(spec.card)
     return card

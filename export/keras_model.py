@@ -8,19 +8,13 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
+from export.keras_loading import import_custom_objects, load_keras_model, model_input_specs
 from export.spec import InputSpec, ServingSpec, Task
 
 log = logging.getLogger(__name__)
 SYNTHETIC_EXAMPLES = 8
-
-
-def _input_specs(model: keras.Model) -> list[InputSpec]:
-    specs = []
-    for tensor in model.inputs:
-        dtype = "string" if tensor.dtype == "string" else str(tensor.dtype)
-        specs.append(InputSpec(tensor.name, dtype, tuple(tensor.shape[1:])))
-    return specs
 
 
 def _synthetic_examples(inputs: list[InputSpec], seed: int = 0) -> dict[str, np.ndarray]:
@@ -60,6 +54,47 @@ def _as_input(spec: InputSpec, array: np.ndarray) -> np.ndarray:
     )
 
 
+def _check_task(
+    model: keras.Model,
+    task: Task,
+    inputs: list[InputSpec],
+    data: dict[str, np.ndarray],
+    class_names: list[str] | None,
+) -> list[str] | None:
+    """The class names for --classify (given or 0..n-1) after checking, on the examples, that
+    the model's answer fits the task: one probability vector, or one value, per example.
+
+    Raises:
+        ValueError: naming what the model's output is and what the task needs.
+    """
+    flag = "--classify" if task == "classifier" else "--regress"
+    values = {k: tf.constant(v) if v.dtype == object else v for k, v in data.items()}
+    x = values if len(inputs) > 1 else values[inputs[0].name]
+    raw = model(x, training=False)
+    if isinstance(raw, dict | list | tuple):
+        raise ValueError(f"{flag} needs a model with one output, this one has {len(raw)}")
+    output = np.asarray(raw)
+    per_example = output.shape[1:]
+    if task == "regressor":
+        if int(np.prod(per_example)) != 1:
+            raise ValueError(
+                f"--regress needs one value per example; the output has shape {output.shape}"
+            )
+        return class_names
+    width = per_example[-1] if len(per_example) == 1 else 0
+    rows_sum_to_one = np.allclose(output.sum(axis=-1), 1.0, atol=1e-3)
+    if width < 2 or output.min() < 0 or output.max() > 1 or not rows_sum_to_one:
+        raise ValueError(
+            "--classify needs a probability vector over two or more classes per example (a"
+            f" softmax); this model's output has shape {output.shape} and values from"
+            f" {output.min():.3g} to {output.max():.3g}; export it without --classify"
+        )
+    names = class_names or [str(i) for i in range(width)]
+    if len(names) != width:
+        raise ValueError(f"{len(names)} class names for {width} model outputs")
+    return names
+
+
 def _load_labels(path: Path, rows: int) -> list[Any]:
     labels = np.load(path, allow_pickle=False).reshape(-1)
     if len(labels) != rows:
@@ -76,36 +111,29 @@ def spec_from_keras(
     examples: Path | None = None,
     reference: Path | None = None,
     test_labels: Path | None = None,
+    custom_objects: tuple[str, ...] = (),
+    unsafe_deserialization: bool = False,
+    input_specs: tuple[InputSpec, ...] = (),
 ) -> ServingSpec:
-    """Load `path` (a .keras file) and derive serving_default from its inputs and outputs.
+    """Load `path` (a .keras file, or a legacy .h5 Keras can read) and derive serving_default
+    from its inputs (or `input_specs`) and outputs.
 
     `examples` (held-out inputs) become the version's test split and `reference` (training
     inputs, sampled to at most 500 rows) its reference sample; `test_labels` (.npy, one label
-    per held-out example) go into the card.
+    per held-out example) go into the card. `custom_objects` are modules imported first (they
+    register the model's own classes); `unsafe_deserialization` lets Keras run Lambda code.
 
     Raises:
-        ValueError: the model does not fit the requested task, an inputs file does not match
-            its inputs, or the labels do not match the held-out examples.
+        ValueError: the model does not load or declares no usable inputs, does not fit the
+            requested task, an inputs file does not match its inputs, or the labels do not
+            match the held-out examples.
     """
-    model = keras.saving.load_model(path)
-    inputs = _input_specs(model)
-    outputs = list(model.outputs)
-    if task in ("classifier", "regressor") and len(outputs) != 1:
-        raise ValueError(
-            f"--{task[:-4] if task == 'classifier' else 'regress'} needs a model with one output, this one has {len(outputs)}"
-        )
-    if task == "classifier":
-        width = outputs[0].shape[-1]
-        class_names = class_names or [str(i) for i in range(width)]
-        if len(class_names) != width:
-            raise ValueError(f"{len(class_names)} class names for {width} model outputs")
-    if task == "regressor" and (
-        outputs[0].shape[-1] not in (1, None) and len(outputs[0].shape) > 1
-    ):
-        raise ValueError(
-            f"--regress needs one value per example; the output has shape {outputs[0].shape}"
-        )
+    import_custom_objects(custom_objects)
+    model = load_keras_model(path, unsafe_deserialization)
+    inputs = model_input_specs(model, input_specs)
     data = _load_examples(examples, inputs) if examples else _synthetic_examples(inputs)
+    if task != "generic":
+        class_names = _check_task(model, task, inputs, data, class_names)
     if not examples:
         log.warning(
             "no --examples given: warmup and validation use synthetic inputs,"

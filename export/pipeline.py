@@ -64,8 +64,9 @@ def _write_saved_model(spec: ServingSpec, staging: Path, version: int) -> None:
     records = warmup.build_records(spec)
     warmup.write_records(warmup.warmup_path(staging), records)
     log.info("wrote %d warmup requests", len(records))
+    state = card.saved_state(staging, module.model_variables)
     card.write_card(
-        staging / "assets.extra" / card.CARD_FILE, card.build_card(spec, version, concrete)
+        staging / "assets.extra" / card.CARD_FILE, card.build_card(spec, version, concrete, state)
     )
     reference_data.write_reference_data(spec, staging / "assets.extra", concrete[SERVING_DEFAULT])
     checked = validate_export(staging, list(concrete), eager_reference(functions))

@@ -1,11 +1,16 @@
 """Kinds of Keras models built outside the examples, exported and then answered in TF Serving's
 session path and by the embedded server over REST and gRPC, output by output, as Keras answers.
 
-Each kind is small and trained a step. The expected values are the Keras model's own outputs
-under the same names (a dict model's keys, a list model's output layers), never the export's.
+Each kind is small and trained a step; the subclassed one is exported as a user would, with
+--custom-objects and --input-spec, and the Lambda one with --unsafe-deserialization. The
+expected values are the Keras model's own outputs under the same names (a dict model's keys, a
+list model's output layers), never the export's.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -15,25 +20,11 @@ import tensorflow as tf
 
 from clients import GrpcClient
 from export.__main__ import main
-from export.pipeline import export_model
-from export.spec import InputSpec, ServingSpec
+from export.keras_loading import import_custom_objects
 from runtime import load_bundle
 from tests.serverproc import start_server
 
 ROWS = 6
-
-
-@keras.saving.register_keras_serializable(package="tests")
-class Scorer(keras.Model):
-    """A subclassed model: no functional graph, no declared inputs."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.hidden = keras.layers.Dense(5, activation="relu")
-        self.out = keras.layers.Dense(2)
-
-    def call(self, inputs):
-        return self.out(self.hidden(inputs))
 
 
 def _fit(model: keras.Model, x, y) -> keras.Model:
@@ -88,6 +79,26 @@ def string_lookup(rng):
     return model, {"color": np.array([["green"], ["purple"], ["red"]], dtype=object)}
 
 
+def list_inputs(rng):
+    """A functional model whose inputs are a list, not a dict."""
+    left, right = keras.Input((3,), name="left"), keras.Input((2,), name="right")
+    both = keras.layers.Concatenate()([left, right])
+    model = keras.Model([left, right], keras.layers.Dense(2, name="pair")(both))
+    x = {
+        "left": rng.normal(size=(ROWS, 3)).astype("float32"),
+        "right": rng.normal(size=(ROWS, 2)).astype("float32"),
+    }
+    return _fit(model, [x["left"], x["right"]], np.zeros((ROWS, 2))), x
+
+
+def lambda_layer(rng):
+    """Python code in the file: exported only with --unsafe-deserialization."""
+    inputs = keras.Input((3,), name="x")
+    doubled = keras.layers.Lambda(lambda t: t * 2.0, name="double")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="y")(doubled))
+    return model, rng.normal(size=(ROWS, 3)).astype("float32")
+
+
 def mobilenet(rng):
     model = keras.applications.MobileNetV2(
         weights=None, input_shape=(32, 32, 3), alpha=0.35, classes=3
@@ -98,8 +109,32 @@ def mobilenet(rng):
 
 BUILDERS = {
     build.__name__: build
-    for build in (sequential, multi_io, text_vectorization, string_lookup, mobilenet)
+    for build in (
+        sequential,
+        multi_io,
+        list_inputs,
+        text_vectorization,
+        string_lookup,
+        lambda_layer,
+        mobilenet,
+    )
 }
+EXTRA_ARGS = {"lambda_layer": ["--unsafe-deserialization"]}
+# A subclassed model as a user ships it: its class in a module passed with --custom-objects.
+USER_MODULE = """
+import keras
+
+
+@keras.saving.register_keras_serializable(package="user")
+class UserScorer(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(5, activation="relu")
+        self.out = keras.layers.Dense(2)
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+"""
 KEYS = list(BUILDERS)
 
 
@@ -111,10 +146,34 @@ def keras_outputs(model: keras.Model, x, names: list[str]) -> dict[str, np.ndarr
     return {names[0]: np.asarray(raw)}
 
 
+def export_cli(folder: Path, name: str, *extra: str) -> int:
+    return main(
+        [
+            "keras",
+            str(folder / f"{name}.keras"),
+            "--name",
+            name,
+            "--base-dir",
+            str(folder / "models"),
+            "--examples",
+            str(folder / f"{name}.npz"),
+            *extra,
+        ]
+    )
+
+
+def save_examples(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> None:
+    # Text goes into the .npz as str arrays (object arrays would need pickle).
+    np.savez(
+        folder / f"{name}.npz",
+        **{k: v.astype(str) if v.dtype == object else v for k, v in arrays.items()},
+    )
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """Every kind saved as .keras and exported with `python -m export keras` (the subclassed
-    one through the Python API, with its input spec), plus the Keras answers to compare."""
+    """Every kind saved as .keras and exported with `python -m export keras`, plus the Keras
+    models to compare with."""
     folder = tmp_path_factory.mktemp("kinds")
     rng = np.random.default_rng(3)
     keras.utils.set_random_seed(3)
@@ -123,37 +182,20 @@ def exported(tmp_path_factory):
         built, x = build(rng)
         built.save(folder / f"{name}.keras")
         # The saved file is the user's model; its inputs are named as loading names them.
-        model = keras.saving.load_model(folder / f"{name}.keras")
+        model = keras.saving.load_model(folder / f"{name}.keras", safe_mode=False)
         arrays = x if isinstance(x, dict) else {model.inputs[0].name: x}
-        # Text goes into the .npz as str arrays (object arrays would need pickle).
-        np.savez(
-            folder / f"{name}.npz",
-            **{k: v.astype(str) if v.dtype == object else v for k, v in arrays.items()},
-        )
-        status = main(
-            [
-                "keras",
-                str(folder / f"{name}.keras"),
-                "--name",
-                name,
-                "--base-dir",
-                str(folder / "models"),
-                "--examples",
-                str(folder / f"{name}.npz"),
-            ]
-        )
-        assert status == 0, name
+        save_examples(folder, name, arrays)
+        assert export_cli(folder, name, *EXTRA_ARGS.get(name, [])) == 0, name
         kinds[name] = (model, arrays)
-    scorer = Scorer()
+    module = folder / "user_layers.py"
+    module.write_text(USER_MODULE)
+    import_custom_objects([str(module)])
+    scorer = keras.saving.get_registered_object("user>UserScorer")()
     x = rng.normal(size=(ROWS, 4)).astype("float32")
-    _fit(scorer, x, rng.normal(size=(ROWS, 2)))
-    spec = ServingSpec(
-        name="subclassed",
-        model=scorer,
-        inputs=[InputSpec("features", "float32", (4,))],
-        examples={"features": x},
-    )
-    export_model(spec, folder / "models")
+    _fit(scorer, x, rng.normal(size=(ROWS, 2))).save(folder / "subclassed.keras")
+    save_examples(folder, "subclassed", {"features": x})
+    args = ["--custom-objects", str(module), "--input-spec", "features:float32:4"]
+    assert export_cli(folder, "subclassed", *args) == 0
     kinds["subclassed"] = (scorer, {"features": x})
     return folder / "models", kinds
 
@@ -162,6 +204,8 @@ def expected(kinds, name: str, aliases: list[str]) -> dict[str, np.ndarray]:
     """The Keras model's own answer to the exported inputs, keyed as it names its outputs."""
     model, arrays = kinds[name]
     values = {k: tf.constant(v.astype(str)) if v.dtype == object else v for k, v in arrays.items()}
+    if name == "list_inputs":
+        return keras_outputs(model, [values["left"], values["right"]], aliases)
     x = values if len(values) > 1 else next(iter(values.values()))
     return keras_outputs(model, x, aliases)
 
@@ -229,4 +273,8 @@ def test_only_the_serving_state_is_saved(exported, name: str) -> None:
         for key, shape in tf.train.list_variables(str(checkpoint))
         if key != "_CHECKPOINTABLE_OBJECT_GRAPH"
     )
-    assert stored == sum(int(np.prod(weight.shape)) for weight in model.weights)
+    weights = sum(int(np.prod(weight.shape)) for weight in model.weights)
+    assert stored == weights
+    card = json.loads((root / name / "1" / "assets.extra" / "model_card.json").read_text())
+    assert card["saved_state"]["values"] == weights
+    assert card["saved_state"]["variables_bytes"] > 0
