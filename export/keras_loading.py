@@ -6,6 +6,7 @@ import importlib.util
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -133,6 +134,16 @@ def model_input_specs(model: keras.Model, given: Sequence[InputSpec] = ()) -> li
     return specs
 
 
+def keras_arguments(arrays: dict[str, Any]) -> Any:
+    """Arrays keyed by input name as a Keras model takes them: text (object arrays of bytes)
+    as tf.string tensors, and a model's only input bare rather than in a dict."""
+    values = {
+        k: tf.constant(v) if isinstance(v, np.ndarray) and v.dtype == object else v
+        for k, v in arrays.items()
+    }
+    return values if len(values) > 1 else next(iter(values.values()))
+
+
 def _dtype_name(dtype: object) -> str:
     return "string" if dtype == "string" else str(dtype)
 
@@ -150,9 +161,8 @@ def _batch_axis_follows(model: keras.Model, specs: list[InputSpec]) -> bool:
             values[spec.name] = (
                 tf.fill(shape, "") if spec.dtype == "string" else np.zeros(shape, spec.dtype)
             )
-        x = values if len(values) > 1 else next(iter(values.values()))
         try:
-            raw = model(x, training=False)
+            raw = model(keras_arguments(values), training=False)
         except Exception:  # a fixed-size graph refuses the other batch size
             return False
         if any(tuple(out.shape)[:1] != (rows,) for out in tf.nest.flatten(raw)):

@@ -8,9 +8,13 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from export.keras_loading import import_custom_objects, load_keras_model, model_input_specs
+from export.keras_loading import (
+    import_custom_objects,
+    keras_arguments,
+    load_keras_model,
+    model_input_specs,
+)
 from export.spec import InputSpec, ServingSpec, Task
 
 log = logging.getLogger(__name__)
@@ -57,7 +61,6 @@ def _as_input(spec: InputSpec, array: np.ndarray) -> np.ndarray:
 def _check_task(
     model: keras.Model,
     task: Task,
-    inputs: list[InputSpec],
     data: dict[str, np.ndarray],
     class_names: list[str] | None,
 ) -> list[str] | None:
@@ -68,9 +71,7 @@ def _check_task(
         ValueError: naming what the model's output is and what the task needs.
     """
     flag = "--classify" if task == "classifier" else "--regress"
-    values = {k: tf.constant(v) if v.dtype == object else v for k, v in data.items()}
-    x = values if len(inputs) > 1 else values[inputs[0].name]
-    raw = model(x, training=False)
+    raw = model(keras_arguments(data), training=False)
     if isinstance(raw, dict | list | tuple):
         raise ValueError(f"{flag} needs a model with one output, this one has {len(raw)}")
     output = np.asarray(raw)
@@ -133,7 +134,7 @@ def spec_from_keras(
     inputs = model_input_specs(model, input_specs)
     data = _load_examples(examples, inputs) if examples else _synthetic_examples(inputs)
     if task != "generic":
-        class_names = _check_task(model, task, inputs, data, class_names)
+        class_names = _check_task(model, task, data, class_names)
     if not examples:
         log.warning(
             "no --examples given: warmup and validation use synthetic inputs,"
