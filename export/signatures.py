@@ -72,7 +72,10 @@ class ServingModule(tf.Module):
                 "probabilities": probabilities,
             }
         if spec.task == "regressor":
-            return {spec.output_names[0] if spec.output_names else "prediction": _as_vector(raw)}
+            # serving_default answers in the model's own shape ((N,1) stays (N,1)); only the
+            # regress signature, whose contract is one value per example, flattens it.
+            name = spec.output_names[0] if spec.output_names else "prediction"
+            return {name: tf.cast(raw, tf.float32)}
         return _name_outputs(spec, raw)
 
     def parse_examples(self, serialized: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -157,7 +160,7 @@ def build_signatures(
     @tf.function(input_signature=examples_spec)
     def regress(inputs):
         outputs = module.model_outputs(module.parse_examples(inputs))
-        return {"outputs": next(iter(outputs.values()))}
+        return {"outputs": _as_vector(next(iter(outputs.values())))}
 
     functions = {SERVING_DEFAULT: predict, CLASSIFY: classify, REGRESS: regress}
     return {name: functions[name] for name in spec.signature_names()}

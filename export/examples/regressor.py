@@ -25,7 +25,9 @@ def build(seed: int = data.SEED, epochs: int = 150, verbose: int = 0) -> Serving
     # The target is in the hundreds: predict it in units of its training mean and std.
     raw = keras.layers.Dense(1, name="scaled")(hidden)
     mean, std = float(splits.y_train.mean()), float(splits.y_train.std())
-    output = keras.layers.Rescaling(std, offset=mean, name=OUTPUT)(raw)
+    rescaled = keras.layers.Rescaling(std, offset=mean, name="rescaled")(raw)
+    # One value per example, as the target is: the model answers (N,), and so does serving.
+    output = keras.layers.Reshape((), name=OUTPUT)(rescaled)
     model = keras.Model(inputs, output, name="regressor")
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse", metrics=["mae"])
 

@@ -99,6 +99,14 @@ def lambda_layer(rng):
     return model, rng.normal(size=(ROWS, 3)).astype("float32")
 
 
+def column_regressor(rng):
+    """One value per example in a (N, 1) column, exported with --regress."""
+    inputs = keras.Input((3,), name="x")
+    model = keras.Model(inputs, keras.layers.Dense(1, name="price")(inputs))
+    x = rng.normal(size=(ROWS, 3)).astype("float32")
+    return _fit(model, x, rng.normal(size=(ROWS, 1))), x
+
+
 def mobilenet(rng):
     model = keras.applications.MobileNetV2(
         weights=None, input_shape=(32, 32, 3), alpha=0.35, classes=3
@@ -116,10 +124,11 @@ BUILDERS = {
         text_vectorization,
         string_lookup,
         lambda_layer,
+        column_regressor,
         mobilenet,
     )
 }
-EXTRA_ARGS = {"lambda_layer": ["--unsafe-deserialization"]}
+EXTRA_ARGS = {"lambda_layer": ["--unsafe-deserialization"], "column_regressor": ["--regress"]}
 # A subclassed model as a user ships it: its class in a module passed with --custom-objects.
 USER_MODULE = """
 import keras
@@ -278,3 +287,20 @@ def test_only_the_serving_state_is_saved(exported, name: str) -> None:
     card = json.loads((root / name / "1" / "assets.extra" / "model_card.json").read_text())
     assert card["saved_state"]["values"] == weights
     assert card["saved_state"]["variables_bytes"] > 0
+
+
+def test_regress_flattens_while_predict_keeps_the_model_shape(exported, kinds_server) -> None:
+    """serving_default answers (N, 1) as the model does; the regress signature one value each."""
+    _, kinds = exported
+    model, arrays = kinds["column_regressor"]
+    want = np.asarray(model(arrays["x"], training=False))
+    assert want.shape == (ROWS, 1)
+    url = f"{kinds_server.rest}/v1/models/column_regressor"
+    predicted = requests.post(
+        f"{url}:predict", json={"instances": arrays["x"].tolist()}, timeout=60
+    ).json()["predictions"]
+    np.testing.assert_allclose(predicted, want, rtol=1e-5, atol=1e-5)
+    examples = [{"x": row} for row in arrays["x"].tolist()]
+    body = {"signature_name": "regress", "examples": examples}
+    regressed = requests.post(f"{url}:regress", json=body, timeout=60).json()
+    np.testing.assert_allclose(regressed["results"], want[:, 0], rtol=1e-5, atol=1e-5)
