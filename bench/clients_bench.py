@@ -54,7 +54,7 @@ def run_clients_bench(options: ClientsBenchOptions) -> ClientsBenchResult:
         imports[case.name] = measure_import(case, options.tf_import_runs)
     profiles = {case.name: import_profile(case.statement) for case in CLIENT_CASES}
 
-    log.info("codec: clients.tensors against tf.make_tensor_proto / tf.make_ndarray")
+    log.info("codec: wire.tensors against tf.make_tensor_proto / tf.make_ndarray")
     codec = time_codecs(
         clients_codec(), tensorflow_codec(), options.codec_repeat, options.codec_min_seconds
     )

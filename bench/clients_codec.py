@@ -1,4 +1,4 @@
-"""numpy <-> TensorProto with clients.tensors against TensorFlow's: best-of-N timeit per call."""
+"""numpy <-> TensorProto with wire.tensors against TensorFlow's: best-of-N timeit per call."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ class Codec:
 
 
 def clients_codec() -> Codec:
-    from clients import protos
-    from clients.tensors import make_ndarray, make_tensor_proto
+    from wire import protos
+    from wire.tensors import make_ndarray, make_tensor_proto
 
-    return Codec("clients.tensors", make_tensor_proto, make_ndarray, protos.TensorProto)
+    return Codec("wire.tensors", make_tensor_proto, make_ndarray, protos.TensorProto)
 
 
 def tensorflow_codec() -> Codec:

@@ -19,9 +19,10 @@ from bench.callers import http_get_ok
 from bench.clients_codec import best_of
 from bench.measure import Call, Latency, time_interleaved
 from bench.processes import HOST, ROOT, ModuleSpec, free_port, run_modules
-from clients import GrpcClient, grpc_messages, protos
+from clients import GrpcClient, grpc_messages
 from clients.channel import channel_options
 from clients.spec import ModelTarget
+from wire import protos
 
 log = logging.getLogger(__name__)
 

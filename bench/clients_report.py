@@ -149,7 +149,7 @@ def profile_lines(doc: Document) -> str:
 
 def codec_table(doc: Document) -> str:
     lines = [
-        "| Operation | Tensor (float32) | clients.tensors us | TensorFlow us | ours / TF |",
+        "| Operation | Tensor (float32) | wire.tensors us | TensorFlow us | ours / TF |",
         "| --- | --- | ---: | ---: | ---: |",
     ]
     for row in doc["codec"]:

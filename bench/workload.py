@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
-from clients.tfrecord import read_tfrecords
+from wire.tfrecord import read_tfrecords
 
 WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
 

@@ -9,7 +9,6 @@ import numpy as np
 from grpc import aio
 
 from clients import grpc_messages as messages
-from clients import protos
 from clients.channel import TlsConfig, make_channel
 from clients.client import DEFAULT_TIMEOUT, Features
 from clients.errors import InvalidInputError, ModelNotFoundError, error_for_grpc_status
@@ -18,9 +17,10 @@ from clients.request_log.calls import CallRecorder
 from clients.retry import NO_RETRY, RetryPolicy, async_call_with_retries, deadline_after
 from clients.signatures import Signature, SignatureCache, VersionStatus, find_signature
 from clients.spec import ModelConfigSpec, ModelTarget
+from wire import protos
 
 if TYPE_CHECKING:
-    from clients.request_log.writer import RequestLog
+    from requestlog.writer import RequestLog
 
 __all__ = ["AsyncGrpcClient"]
 

@@ -16,7 +16,7 @@ from clients.signatures import Signature, SignatureCache, VersionStatus, find_si
 from clients.spec import ModelTarget
 
 if TYPE_CHECKING:
-    from clients.request_log.writer import RequestLog
+    from requestlog.writer import RequestLog
 
 __all__ = ["DEFAULT_TIMEOUT", "ServingClient"]
 

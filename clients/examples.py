@@ -43,13 +43,13 @@ def feature_values(name: str, value: Any) -> tuple[str | None, list[Any]]:
 def make_example(features: Mapping[str, Any], message_class: Any = None) -> Any:
     """A tf.train.Example of the features for gRPC classify and regress (rest_json.encode_examples' rules).
 
-    message_class defaults to clients.protos.Example.
+    message_class defaults to wire.protos.Example.
 
     Raises:
         ValueError: as encode_examples does.
     """
     if message_class is None:
-        from clients.protos import Example  # lazily: any class with these fields will do
+        from wire.protos import Example  # lazily: any class with these fields will do
 
         message_class = Example
     example = message_class()

@@ -9,7 +9,6 @@ import grpc
 import numpy as np
 
 from clients import grpc_messages as messages
-from clients import protos
 from clients.channel import TlsConfig, make_channel
 from clients.client import DEFAULT_TIMEOUT, Features, ServingClient
 from clients.errors import error_for_grpc_status
@@ -18,9 +17,10 @@ from clients.request_log.calls import CallRecorder
 from clients.retry import NO_RETRY, RetryPolicy, call_with_retries
 from clients.signatures import Signature, VersionStatus
 from clients.spec import ModelConfigSpec, ModelTarget
+from wire import protos
 
 if TYPE_CHECKING:
-    from clients.request_log.writer import RequestLog
+    from requestlog.writer import RequestLog
 
 __all__ = ["GrpcClient"]
 

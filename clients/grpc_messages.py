@@ -7,7 +7,6 @@ from typing import Any
 
 import grpc
 
-from clients import protos
 from clients.errors import ServerError, ServingClientError, error_for_grpc_status
 from clients.request_messages import examples_request, predict_outputs, predict_request
 from clients.signatures import (
@@ -17,6 +16,7 @@ from clients.signatures import (
     statuses_from_proto,
 )
 from clients.spec import ModelConfigSpec, ModelTarget
+from wire import protos
 
 __all__ = [
     "classifications",

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from clients.tensors import numpy_dtype
+from wire.tensors import numpy_dtype
 
 __all__ = ["Inputs", "name_inputs", "needs_signature", "with_signature_dtypes"]
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from clients import protos
 from clients.examples import make_example
 from clients.spec import ModelTarget
-from clients.tensors import make_ndarray, make_tensor_proto
+from wire import protos
+from wire.tensors import make_ndarray, make_tensor_proto
 
 __all__ = ["examples_request", "predict_outputs", "predict_request"]
 

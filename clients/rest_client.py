@@ -26,7 +26,7 @@ from clients.signatures import Signature, VersionStatus, signatures_from_json, s
 from clients.spec import ModelTarget
 
 if TYPE_CHECKING:
-    from clients.request_log.writer import RequestLog
+    from requestlog.writer import RequestLog
 
 __all__ = ["RestClient"]
 

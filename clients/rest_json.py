@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from clients.examples import feature_values, make_example
-from clients.tensors import numpy_dtype
+from wire.tensors import numpy_dtype
 
 # The key for a single output whose name a response leaves out (TF Serving omits it when a
 # signature has one output) and the caller did not say.

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["DEFAULT_SIGNATURE", "ModelConfigSpec", "ModelTarget"]
+from wire import DEFAULT_SIGNATURE
 
-DEFAULT_SIGNATURE = "serving_default"
+__all__ = ["DEFAULT_SIGNATURE", "ModelConfigSpec", "ModelTarget"]
 
 
 @dataclass(frozen=True)

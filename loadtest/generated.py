@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from clients.tensors import numpy_dtype
+from wire.tensors import numpy_dtype
 
 __all__ = ["generated_inputs", "input_shape", "tiny_png"]
 

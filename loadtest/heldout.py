@@ -10,8 +10,8 @@ from typing import Any, Literal
 import numpy as np
 
 from clients.spec import DEFAULT_SIGNATURE
-from clients.tensors import make_ndarray
 from loadtest.warmup_records import WarmupRequest, read_warmup_requests, warmup_path
+from wire.tensors import make_ndarray
 
 __all__ = ["HeldOut", "example_features", "held_out_examples", "version_dir"]
 

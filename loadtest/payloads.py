@@ -9,13 +9,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from clients import grpc_messages, protos, rest_json
+from clients import grpc_messages, rest_json
 from clients.spec import DEFAULT_SIGNATURE, ModelTarget
 from loadtest.generated import generated_inputs
 from loadtest.heldout import HeldOut, held_out_examples, version_dir
 from loadtest.served import ServedModel
 from loadtest.settings import LoadSettings
 from loadtest.warmup_records import warmup_path
+from wire import protos
 
 __all__ = ["Batch", "Workload", "build_workload"]
 

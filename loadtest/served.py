@@ -61,9 +61,10 @@ def _rest_metadata(url: str, target: ModelTarget, timeout: float) -> ServedModel
 def _grpc_metadata(host: str, target: ModelTarget, timeout: float) -> ServedModel:
     import grpc
 
-    from clients import grpc_messages, protos
+    from clients import grpc_messages
     from clients.channel import make_channel
     from clients.errors import error_for_grpc_status
+    from wire import protos
 
     channel = make_channel(host)
     try:

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from google.protobuf.message import DecodeError
 
-from clients import protos
-from clients.tfrecord import read_tfrecords
+from wire import protos
+from wire.tfrecord import read_tfrecords
 
 __all__ = ["WARMUP_FILE", "WarmupRequest", "read_warmup_requests", "warmup_path"]
 
@@ -21,7 +21,7 @@ _KINDS = {"predict_log": "predict", "classify_log": "classify", "regress_log": "
 
 @dataclass(frozen=True)
 class WarmupRequest:
-    """One replayable request: its kind and a clients.protos request message."""
+    """One replayable request: its kind and a wire.protos request message."""
 
     kind: Literal["predict", "classify", "regress"]
     request: Any

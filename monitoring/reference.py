@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from clients import protos
-from clients.tensors import make_ndarray
-from clients.tfrecord import read_tfrecords
+from wire import protos
+from wire.tensors import make_ndarray
+from wire.tfrecord import read_tfrecords
 
 log = logging.getLogger(__name__)
 

@@ -30,14 +30,14 @@ from tensorflow_serving.apis import (
 )
 from tensorflow_serving.config import model_server_config_pb2
 
-from clients import protos
-from clients.request_log import RequestLog
+from requestlog import REQUEST_ID_METADATA, RequestLog
 from server.servable import DEFAULT_SIGNATURE
+from wire import protos
 
 log = logging.getLogger(__name__)
 
 TFRECORD_COLLECTOR = "tfrecord"
-REQUEST_ID_KEY = "x-request-id"  # gRPC metadata key; the HTTP header, lower-cased
+REQUEST_ID_KEY = REQUEST_ID_METADATA  # gRPC metadata key; the HTTP header, lower-cased
 # gRPC API -> the request log's call kind
 LOGGED_APIS = {"Predict": "predict", "Classify": "classify", "Regress": "regress"}
 _CLIENT_MESSAGES = {

@@ -1,29 +1,31 @@
-"""Request logs: a sample of a client's calls as TF Serving PredictionLog records in TFRecords.
+"""Request logging for the client: a sample of its calls as TF Serving PredictionLog records.
 
     from clients.request_log import RequestLog
     with RequestLog("logs/", sampling_rate=0.01) as request_log:
         client = GrpcClient("localhost:8500", request_log=request_log)
 
-Names load on first use, so a client that logs nothing never imports the writer or the
-record format.
+The log itself (format, files, writer, reader) is the `requestlog` package, which the server
+writes with too; this package holds the client's side of it (`calls`: a call's request id,
+timing and sampled record; `rest_messages`: a REST call as the gRPC messages TF Serving logs)
+and names the log's public API for the client's users. Names load on first use, so a client
+that logs nothing never imports the writer or the record format.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from clients.request_log.records import (
+    from requestlog import (
         LOG_SUFFIX,
         LoggedCall,
+        RequestLog,
+        RequestLogStats,
         decode_logged_call,
         log_files,
         prediction_log,
         read_request_logs,
     )
-    from clients.request_log.stats import RequestLogStats
-    from clients.request_log.writer import RequestLog
 
 __all__ = [
     "LOG_SUFFIX",
@@ -36,19 +38,10 @@ __all__ = [
     "read_request_logs",
 ]
 
-_LAZY = {
-    "LOG_SUFFIX": "clients.request_log.records",
-    "LoggedCall": "clients.request_log.records",
-    "decode_logged_call": "clients.request_log.records",
-    "log_files": "clients.request_log.records",
-    "prediction_log": "clients.request_log.records",
-    "read_request_logs": "clients.request_log.records",
-    "RequestLog": "clients.request_log.writer",
-    "RequestLogStats": "clients.request_log.stats",
-}
-
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in __all__:
+        import requestlog
+
+        return getattr(requestlog, name)
     raise AttributeError(f"module 'clients.request_log' has no attribute {name!r}")

@@ -6,15 +6,13 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from requestlog import REQUEST_ID_HEADER, REQUEST_ID_METADATA
+
 if TYPE_CHECKING:
-    from clients.request_log.records import Kind
-    from clients.request_log.writer import MessagesBuilder, RequestLog
+    from requestlog.records import Kind
+    from requestlog.writer import MessagesBuilder, RequestLog
 
 __all__ = ["REQUEST_ID_HEADER", "REQUEST_ID_METADATA", "CallRecorder"]
-
-# How a call's request id travels, so that server-side and client-side logs share it.
-REQUEST_ID_HEADER = "X-Request-Id"
-REQUEST_ID_METADATA = "x-request-id"  # gRPC metadata keys are lower-case
 
 
 class CallRecorder:
@@ -49,7 +47,7 @@ class CallRecorder:
         return {} if self.request_id is None else {REQUEST_ID_HEADER: self.request_id}
 
     def log(self, kind: Kind, request: Any, response: Any) -> None:
-        """Hand a sampled, successful call's clients.protos messages to the log."""
+        """Hand a sampled, successful call's wire.protos messages to the log."""
         if self.sampled and self._log is not None:
             messages = (request, response)
             self.log_later(kind, lambda: messages)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clients import protos
 from clients.request_messages import examples_request, predict_request
 from clients.spec import ModelTarget
-from clients.tensors import make_tensor_proto
+from wire import protos
+from wire.tensors import make_tensor_proto
 
 __all__ = ["classify_messages", "predict_messages", "regress_messages"]
 

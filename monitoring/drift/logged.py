@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from clients.request_log.records import LoggedCall, read_request_logs
 from monitoring.drift.frames import Column, FeatureError, input_columns, prediction_column
+from requestlog.records import LoggedCall, read_request_logs
 
 log = logging.getLogger(__name__)
 

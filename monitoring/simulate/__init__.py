@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from clients import protos
-from clients.request_log.records import prediction_log
-from clients.tensors import make_tensor_proto
-from clients.tfrecord import write_tfrecords
 from monitoring.drift.simulated import drifted_inputs
 from monitoring.reference import ModelReference
+from requestlog.records import prediction_log
+from wire import protos
+from wire.tensors import make_tensor_proto
+from wire.tfrecord import write_tfrecords
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Build dist/tfserving_client-VERSION-py3-none-any.whl: the clients package and nothing else.
+"""Build dist/tfserving_client-VERSION-py3-none-any.whl: the clients package and the TensorFlow-free
+packages it stands on (wire, requestlog), nothing else.
 
     python packaging/client/build.py [--out DIR]
 
@@ -22,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Path(__file__).with_name("pyproject.toml.in")
 CLIENT_DEPENDENCIES = frozenset({"grpcio", "protobuf", "numpy", "requests"})
+# What the wheel holds: the client and the shared wire and request-log packages it imports.
+PACKAGES = ("clients", "wire", "requestlog")
 
 
 def _requirement_name(requirement: str) -> str:
@@ -65,7 +68,8 @@ def build_wheel(out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="tfserving-client-") as staging:
         source = Path(staging)
         (source / "pyproject.toml").write_text(pyproject)
-        shutil.copytree(ROOT / "clients", source / "clients", ignore=_left_out)
+        for package in PACKAGES:
+            shutil.copytree(ROOT / package, source / package, ignore=_left_out)
         # No build isolation: setuptools comes from this environment, so no network is needed.
         pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
         subprocess.run(

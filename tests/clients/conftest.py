@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from google.protobuf import text_format
 
-from clients import ModelConfigSpec, protos
+from clients import ModelConfigSpec
 from tests.conftest import CACHE, ROOT
 from tests.serverproc import RunningServer, start_server
+from wire import protos
 
 MODELS_CACHE = CACHE.parent / "client-test-models"
 METRICS_PATH = "/monitoring/prometheus/metrics"

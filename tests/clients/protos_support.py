@@ -23,9 +23,9 @@ from tensorflow_serving.apis import (  # noqa: F401
     regression_pb2,
 )
 
-from clients import protos
+from wire import protos
 
-# Every message class clients.protos exports, by full name.
+# Every message class wire.protos exports, by full name.
 OUR_CLASSES: dict[str, type[Message]] = {
     value.DESCRIPTOR.full_name: value
     for name in protos.__all__

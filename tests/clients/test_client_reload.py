@@ -19,10 +19,10 @@ from clients import (
     ServerError,
     ServerUnavailableError,
     VersionStatus,
-    protos,
 )
 from tests.clients.conftest import STABLE
 from tests.serverproc import free_port
+from wire import protos
 
 COPY = "half_plus_two_copy"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from clients import protos
 from clients.errors import (
     DeadlineExceededError,
     InvalidInputError,
@@ -19,6 +18,7 @@ from clients.errors import (
 )
 from clients.signatures import SignatureCache
 from clients.spec import ModelConfigSpec, ModelTarget
+from wire import protos
 
 GRPC_EXPECTED = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidInputError,

@@ -6,8 +6,8 @@ import pytest
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
-from clients import protos
 from tests.clients.protos_support import OUR_CLASSES, all_descriptors
+from wire import protos
 
 # What we deliberately leave out; peers' values for these survive as unknown fields.
 OMITTED_FIELDS = {

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
-from clients import protos
 from tests.clients.protos_support import official_class, random_messages
+from wire import protos
 
 
 class RecordingServicer:

@@ -1,4 +1,4 @@
-"""clients.protos works without TensorFlow, and beside it whichever of the two is imported first."""
+"""wire.protos works without TensorFlow, and beside it whichever of the two is imported first."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ import sys
 
 from google.protobuf import descriptor_pool, json_format
 from google.protobuf.message import Message
-from clients import protos
+from wire import protos
 
 request = protos.PredictRequest(output_filter=["y"])
 request.model_spec.name = "m"
@@ -70,7 +70,7 @@ assert not loaded, loaded
 """
 
 IMPORT_OURS_THEN_TF_SERVING = """
-from clients import protos
+from wire import protos
 from tensorflow_serving.apis import get_model_metadata_pb2, predict_pb2
 """
 
@@ -80,9 +80,9 @@ IMPORT_OURS_AGAIN = """
 import sys
 
 first_classes = protos.PredictRequest
-for name in [name for name in sys.modules if name.partition(".")[0] == "clients"]:
+for name in [name for name in sys.modules if name.partition(".")[0] == "wire"]:
     del sys.modules[name]
-from clients import protos
+from wire import protos
 assert protos.PredictRequest is not first_classes
 """
 

@@ -12,8 +12,8 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, predict_pb2
 from tensorflow_serving.config import logging_config_pb2, model_server_config_pb2
 
-from clients import protos
 from tests.clients.protos_support import OUR_CLASSES, official_class, random_messages
+from wire import protos
 
 PROPERTY = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # protobuf's own wrappers.proto and any.proto are copied, not written by us.

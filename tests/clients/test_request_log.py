@@ -16,10 +16,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from clients import AsyncGrpcClient, GrpcClient, ModelConfigSpec, RestClient
 from clients.request_log import RequestLog, log_files, read_request_logs
-from clients.tfrecord import read_tfrecords
 from tests.clients.conftest import CANARY, METRICS_PATH, STABLE, TRANSPORTS, make_client
 from tests.clients.conftest import LOGGED_MODEL as MODEL
 from tests.serverproc import RunningServer
+from wire.tfrecord import read_tfrecords
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ from server.rest_json import (
 )
 
 try:
-    from clients.protos import Example as OurExample
+    from wire.protos import Example as OurExample
 except ImportError:  # the protos package is written in parallel; test TF's class meanwhile
     OurExample = None
 
@@ -49,7 +49,7 @@ EXAMPLE_CLASSES = [
     pytest.param(
         OurExample,
         id="our-proto",
-        marks=pytest.mark.skipif(OurExample is None, reason="clients.protos not ready"),
+        marks=pytest.mark.skipif(OurExample is None, reason="wire.protos not ready"),
     ),
 ]
 
@@ -441,7 +441,8 @@ else:
 import json
 
 import numpy as np
-from clients import rest_json, tensors
+from clients import rest_json
+from wire import tensors
 
 array = np.arange(6, dtype=np.float32).reshape(2, 3)
 proto = tensors.make_tensor_proto(array)

@@ -1,4 +1,4 @@
-"""clients.tensors: numpy <-> TensorProto without TensorFlow, checked against TensorFlow's own."""
+"""wire.tensors: numpy <-> TensorProto without TensorFlow, checked against TensorFlow's own."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from tensorflow.core.framework import tensor_pb2
 
-from clients import tensors
-from clients.tensors import make_ndarray, make_tensor_proto
+from wire import tensors
+from wire.tensors import make_ndarray, make_tensor_proto
 
 try:
-    from clients.protos import TensorProto as OurTensorProto
+    from wire.protos import TensorProto as OurTensorProto
 except ImportError:  # the protos package is written in parallel; test TF's class meanwhile
     OurTensorProto = None
 
@@ -27,7 +27,7 @@ MESSAGE_CLASSES = [
     pytest.param(
         OurTensorProto,
         id="our-proto",
-        marks=pytest.mark.skipif(OurTensorProto is None, reason="clients.protos not ready"),
+        marks=pytest.mark.skipif(OurTensorProto is None, reason="wire.protos not ready"),
     ),
 ]
 
@@ -283,7 +283,7 @@ def test_dtype_tables_are_inverse_and_accept_metadata_names():
 
 def test_default_message_class_is_ours():
     if OurTensorProto is None:
-        pytest.skip("clients.protos not ready")
+        pytest.skip("wire.protos not ready")
     proto = make_tensor_proto(np.ones((2, 2), np.float32))
     assert isinstance(proto, OurTensorProto)
     assert TfTensorProto.FromString(proto.SerializeToString()) == tf.make_tensor_proto(

@@ -1,4 +1,5 @@
-"""The tfserving-client wheel: only clients/, four runtime dependencies, works without TensorFlow."""
+"""The tfserving-client wheel: clients/ and the packages it imports (wire/, requestlog/), four
+runtime dependencies, works without TensorFlow."""
 
 from __future__ import annotations
 
@@ -58,14 +59,18 @@ def test_metadata_names_exactly_the_four_runtime_dependencies(wheel) -> None:
     assert metadata.get_all("Provides-Extra") is None  # no optional TensorFlow either
 
 
-def test_wheel_holds_only_the_clients_package(wheel) -> None:
+PACKAGES = ("clients", "wire", "requestlog")
+
+
+def test_wheel_holds_only_the_clients_packages(wheel) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         entry_points = archive.read(f"{DIST_INFO}/entry_points.txt").decode()
     package = [n for n in names if not n.startswith(f"{DIST_INFO}/")]
-    assert package and all(n.startswith("clients/") for n in package), package
+    assert package and all(n.split("/")[0] in PACKAGES for n in package), package
     assert all(n.endswith(".py") for n in package), "data files or bytecode in the wheel"
-    assert set(package) == {p.relative_to(ROOT).as_posix() for p in ROOT.glob("clients/**/*.py")}
+    sources = {p.relative_to(ROOT).as_posix() for d in PACKAGES for p in ROOT.glob(f"{d}/**/*.py")}
+    assert set(package) == sources
     assert "tfserving-client = clients.__main__:main" in entry_points
 
 
@@ -79,11 +84,15 @@ class BlockTensorFlow:
         return None
 
 sys.meta_path.insert(0, BlockTensorFlow())
-import clients
+import clients, requestlog, wire
 from clients import GrpcClient, RestClient
 from clients.__main__ import main
 
-modules = [m.name for m in pkgutil.walk_packages(clients.__path__, "clients.")]
+modules = [
+    m.name
+    for package in (clients, wire, requestlog)
+    for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+]
 for name in modules:
     __import__(name)
 with GrpcClient("127.0.0.1:1") as grpc_client, RestClient("http://127.0.0.1:1") as rest_client:
@@ -117,9 +126,12 @@ def test_installed_wheel_works_without_tensorflow(wheel, tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert Path(result["file"]).is_relative_to(target)
-    assert {"clients.grpc_client", "clients.cli.commands", "clients.protos"} <= set(
-        result["modules"]
-    )
+    assert {
+        "clients.grpc_client",
+        "clients.cli.commands",
+        "wire.protos",
+        "requestlog.writer",
+    } <= set(result["modules"])
     assert result["built"] == ["GrpcClient", "RestClient"]
     assert result["exit"] == 1  # the CLI ran and reported the missing server
     assert "error: ServerUnavailableError" in done.stderr

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from clients.spec import ModelTarget
-from clients.tensors import make_ndarray
-from clients.tfrecord import masked_crc32c, read_tfrecords
 from loadtest.generated import generated_inputs, input_shape
 from loadtest.heldout import held_out_examples, version_dir
 from loadtest.payloads import build_workload
 from loadtest.served import describe_served_model
 from loadtest.settings import LoadSettings
 from loadtest.warmup_records import warmup_path
+from wire.tensors import make_ndarray
+from wire.tfrecord import masked_crc32c, read_tfrecords
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MODELS = [pytest.param(m, id=m) for m in ("tabular", "digits", "regressor")]

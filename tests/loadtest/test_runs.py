@@ -244,7 +244,7 @@ def test_the_report_command_summarises_a_masters_folder(rest_run, example_server
 GEVENT_PROBE = """
 from gevent import monkey; monkey.patch_all()
 import sys, gevent
-from clients import protos
+from wire import protos
 from loadtest.grpc_calls import PreparedGrpcClient, enable_gevent
 if sys.argv[2] == "on":
     enable_gevent()

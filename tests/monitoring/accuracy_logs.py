@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from clients import protos
 from clients.request_log import prediction_log
 from clients.request_messages import examples_request, predict_request
 from clients.spec import ModelTarget
-from clients.tensors import make_tensor_proto
-from clients.tfrecord import write_tfrecords
+from wire import protos
+from wire.tensors import make_tensor_proto
+from wire.tfrecord import write_tfrecords
 
 BATCH = 8
 DAY_ONE = 1_795_000_000.0  # 2026-11-18 UTC

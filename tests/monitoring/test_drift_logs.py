@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clients import protos
 from clients.grpc_messages import examples_request, predict_request
-from clients.request_log.records import prediction_log
 from clients.spec import ModelTarget
-from clients.tensors import make_tensor_proto
-from clients.tfrecord import write_tfrecords
 from monitoring.drift.frames import FeatureError
 from monitoring.drift.logged import describe_set_aside, read_logged_rows
+from requestlog.records import prediction_log
+from wire import protos
+from wire.tensors import make_tensor_proto
+from wire.tfrecord import write_tfrecords
 
 CLASSES = ["malignant", "benign"]
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clients.request_log.records import read_request_logs
 from monitoring.drift.simulated import SimulationError, drifted_inputs
+from requestlog.records import read_request_logs
 
 
 def test_none_draws_real_held_out_rows_without_repeats(reference_regressor) -> None:

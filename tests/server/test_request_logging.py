@@ -16,12 +16,12 @@ from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc
 
 from clients import GrpcClient, RestClient
 from clients.request_log import log_files, read_request_logs
-from clients.tfrecord import read_tfrecords
 from server.app import ModelServer
 from server.errors import ServingError
 from server.flags import parse_flags
 from tests.clients.conftest import client_models  # noqa: F401 - a fixture
 from tests.serverproc import RunningServer, free_port, start_server
+from wire.tfrecord import read_tfrecords
 
 MODEL, SAMPLED = "half_plus_two", "sampled"
 METRICS_PATH = "/monitoring/prometheus/metrics"

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from clients.request_log.records import LOG_SUFFIX
-from clients.tfrecord import frame_record
+from requestlog.records import LOG_SUFFIX
+from wire.tfrecord import frame_record
 
 __all__ = ["PARTIAL_SUFFIX", "RotatingFile"]
 

@@ -80,7 +80,7 @@ def _unsupported(dt: Any) -> ValueError:
     name = DATA_TYPE_NAMES.get(dt, dt)
     if isinstance(name, int):
         try:  # only to name the DataType in the message (DT_RESOURCE, DT_VARIANT...)
-            from clients.protos import DataType
+            from wire.protos import DataType
 
             name = DataType.Name(dt)
         except (ImportError, ValueError):
@@ -156,7 +156,7 @@ def make_tensor_proto(
 
     numpy arrays and scalars keep their dtype; Python lists and scalars follow
     tf.make_tensor_proto (floats become float32, ints int32 unless that loses values).
-    message_class defaults to clients.protos.TensorProto.
+    message_class defaults to wire.protos.TensorProto.
 
     Raises:
         ValueError: if the dtype has no TensorFlow counterpart, the nesting is ragged, or a
@@ -165,7 +165,7 @@ def make_tensor_proto(
     array = _as_array(values, dtype)
     number = data_type(array.dtype)
     if message_class is None:
-        from clients.protos import TensorProto  # lazily: any class with these fields will do
+        from wire.protos import TensorProto  # lazily: any class with these fields will do
 
         message_class = TensorProto
     if number == DT_STRING:

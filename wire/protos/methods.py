@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clients.protos import messages
+from wire.protos import messages
 
 if TYPE_CHECKING:
     import grpc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clients.protos.builder import (
+from wire.protos.builder import (
     FLOAT,
     MESSAGE,
     STRING,
@@ -12,7 +12,7 @@ from clients.protos.builder import (
     message,
     proto_file,
 )
-from clients.protos.tensorflow_messages import TENSORFLOW_FILE
+from wire.protos.tensorflow_messages import TENSORFLOW_FILE
 
 __all__ = ["PREDICTION_SERVICE_FILE"]
 
@@ -131,7 +131,7 @@ _METADATA = [
 ]
 
 PREDICTION_SERVICE_FILE = proto_file(
-    "clients/protos/tensorflow_serving_prediction.proto",
+    "wire/protos/tensorflow_serving_prediction.proto",
     "tensorflow.serving",
     messages=[
         _MODEL_SPEC,

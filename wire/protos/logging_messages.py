@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clients.protos.builder import (
+from wire.protos.builder import (
     DOUBLE,
     INT32,
     INT64,
@@ -12,7 +12,7 @@ from clients.protos.builder import (
     message,
     proto_file,
 )
-from clients.protos.serving_messages import PREDICTION_SERVICE_FILE
+from wire.protos.serving_messages import PREDICTION_SERVICE_FILE
 
 __all__ = ["LOGGING_FILE", "PROJECT_METADATA_FIELDS"]
 
@@ -81,7 +81,7 @@ _MESSAGES = [
 ]
 
 LOGGING_FILE = proto_file(
-    "clients/protos/tensorflow_serving_logging.proto",
+    "wire/protos/tensorflow_serving_logging.proto",
     "tensorflow.serving",
     messages=_MESSAGES,
     dependencies=[PREDICTION_SERVICE_FILE.name],

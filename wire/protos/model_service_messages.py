@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clients.protos.builder import (
+from wire.protos.builder import (
     ENUM,
     INT64,
     MESSAGE,
@@ -15,8 +15,8 @@ from clients.protos.builder import (
     message,
     proto_file,
 )
-from clients.protos.serving_messages import PREDICTION_SERVICE_FILE
-from clients.protos.tensorflow_messages import ERROR_CODES_FILE
+from wire.protos.serving_messages import PREDICTION_SERVICE_FILE
+from wire.protos.tensorflow_messages import ERROR_CODES_FILE
 
 __all__ = ["MODEL_SERVICE_FILE"]
 
@@ -117,7 +117,7 @@ _RELOAD = [
 ]
 
 MODEL_SERVICE_FILE = proto_file(
-    "clients/protos/tensorflow_serving_model_service.proto",
+    "wire/protos/tensorflow_serving_model_service.proto",
     "tensorflow.serving",
     messages=[*_SERVER_CONFIG, *_STATUS, *_RELOAD],
     dependencies=[

@@ -13,9 +13,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from clients.request_log.files import RotatingFile
-from clients.request_log.records import Kind, prediction_log
-from clients.request_log.stats import RequestLogStats
+from requestlog.files import RotatingFile
+from requestlog.records import Kind, prediction_log
+from requestlog.stats import RequestLogStats
 
 __all__ = ["CountListener", "RequestLog", "RequestLogStats"]
 
@@ -25,7 +25,7 @@ DEFAULT_MAX_FILE_BYTES = 64 << 20
 DEFAULT_ROTATE_SECONDS = 300.0
 DEFAULT_QUEUE_SIZE = 10_000
 DEFAULT_WARN_SECONDS = 60.0
-# (request, response) as clients.protos messages; built on the writer thread.
+# (request, response) as wire.protos messages; built on the writer thread.
 MessagesBuilder = Callable[[], tuple[Any, Any]]
 # Told each count as it happens ("sampled", "written", "dropped_io_error", ...), e.g. to export it.
 CountListener = Callable[[str], None]
@@ -130,7 +130,7 @@ class RequestLog:
         latency: float,
         transport: str,
     ) -> bool:
-        """Queue one sampled call's clients.protos request and response; never blocks.
+        """Queue one sampled call's wire.protos request and response; never blocks.
 
         The messages must not change afterwards. Returns whether the record was queued.
         """

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from clients.protos.logging_messages import PROJECT_METADATA_FIELDS
-from clients.protos.messages import (
+from wire.protos.logging_messages import PROJECT_METADATA_FIELDS
+from wire.protos.messages import (
     POOL,
     Any,
     BytesList,
@@ -62,7 +62,7 @@ from clients.protos.messages import (
     TensorShapeProto,
     message_class,
 )
-from clients.protos.methods import METHODS, MODEL_SERVICE, PREDICTION_SERVICE, RpcMethod
+from wire.protos.methods import METHODS, MODEL_SERVICE, PREDICTION_SERVICE, RpcMethod
 
 __all__ = [
     "Any",

@@ -6,11 +6,11 @@ from google.protobuf import message_factory
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
 
-from clients.protos.builder import private_pool
-from clients.protos.logging_messages import LOGGING_FILE
-from clients.protos.model_service_messages import MODEL_SERVICE_FILE
-from clients.protos.serving_messages import PREDICTION_SERVICE_FILE
-from clients.protos.tensorflow_messages import ERROR_CODES_FILE, TENSORFLOW_FILE
+from wire.protos.builder import private_pool
+from wire.protos.logging_messages import LOGGING_FILE
+from wire.protos.model_service_messages import MODEL_SERVICE_FILE
+from wire.protos.serving_messages import PREDICTION_SERVICE_FILE
+from wire.protos.tensorflow_messages import ERROR_CODES_FILE, TENSORFLOW_FILE
 
 POOL = private_pool(
     [TENSORFLOW_FILE, ERROR_CODES_FILE, PREDICTION_SERVICE_FILE, MODEL_SERVICE_FILE, LOGGING_FILE]

@@ -10,10 +10,9 @@ from typing import Any, Literal
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from clients import protos
-from clients.spec import DEFAULT_SIGNATURE
-from clients.tensors import make_ndarray
-from clients.tfrecord import read_tfrecords
+from wire import DEFAULT_SIGNATURE, protos
+from wire.tensors import make_ndarray
+from wire.tfrecord import read_tfrecords
 
 __all__ = [
     "LOG_SUFFIX",
@@ -72,7 +71,7 @@ def prediction_log(
     transport: str,
     sampling_rate: float,
 ) -> Any:
-    """A PredictionLog of one call: clients.protos request and response, with the call's facts.
+    """A PredictionLog of one call: wire.protos request and response, with the call's facts.
 
     Raises:
         KeyError: kind is not predict, classify or regress.
@@ -128,7 +127,7 @@ def _outputs(kind: str, response: Any) -> dict[str, np.ndarray]:
 
 
 def decode_logged_call(log: Any) -> LoggedCall:
-    """A PredictionLog (clients.protos) as a LoggedCall.
+    """A PredictionLog (wire.protos) as a LoggedCall.
 
     Raises:
         ValueError: the log holds no predict, classify or regress call.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clients.protos.builder import (
+from wire.protos.builder import (
     BOOL,
     BYTES,
     DOUBLE,
@@ -129,7 +129,7 @@ _SIGNATURE_MESSAGES = [
 ]
 
 TENSORFLOW_FILE = proto_file(
-    "clients/protos/tensorflow.proto",
+    "wire/protos/tensorflow.proto",
     "tensorflow",
     messages=[_TENSOR_SHAPE, _TENSOR, *_EXAMPLE_MESSAGES, *_SIGNATURE_MESSAGES],
     enums=[_DATA_TYPE],
@@ -137,7 +137,7 @@ TENSORFLOW_FILE = proto_file(
 
 # tensorflow/core/protobuf/error_codes.proto: the same numbers as gRPC status codes.
 ERROR_CODES_FILE = proto_file(
-    "clients/protos/tensorflow_error.proto",
+    "wire/protos/tensorflow_error.proto",
     "tensorflow.error",
     enums=[
         enum(
