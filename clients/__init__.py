@@ -23,12 +23,13 @@ from clients.errors import (
     ServingClientError,
 )
 from clients.retry import RetryPolicy
-from clients.signatures import VersionStatus
+from clients.signatures import ModelMetadata, VersionStatus
 from clients.spec import ModelConfigSpec
 
 if TYPE_CHECKING:
     from clients.aio_grpc_client import AsyncGrpcClient
     from clients.channel import TlsConfig
+    from clients.client import ServingClient
     from clients.grpc_client import GrpcClient
     from clients.rest_client import RestClient
 
@@ -38,6 +39,7 @@ __all__ = [
     "GrpcClient",
     "InvalidInputError",
     "ModelConfigSpec",
+    "ModelMetadata",
     "ModelNotFoundError",
     "ResourceExhaustedError",
     "RestClient",
@@ -47,6 +49,7 @@ __all__ = [
     "ServingClientError",
     "TlsConfig",
     "VersionStatus",
+    "connect",
 ]
 
 _LAZY = {
@@ -55,6 +58,24 @@ _LAZY = {
     "RestClient": "clients.rest_client",
     "TlsConfig": "clients.channel",
 }
+
+
+def connect(transport: str, address: str, **options: Any) -> ServingClient:
+    """A GrpcClient ("grpc": address is a gRPC target) or RestClient ("rest": a URL) with the
+    options both take (timeout, retry, request_log) or the transport's own.
+
+    Raises:
+        ValueError: an unknown transport, or as the client's constructor.
+    """
+    if transport == "grpc":
+        from clients.grpc_client import GrpcClient
+
+        return GrpcClient(address, **options)
+    if transport == "rest":
+        from clients.rest_client import RestClient
+
+        return RestClient(address, **options)
+    raise ValueError(f"unknown transport {transport!r}: give 'grpc' or 'rest'")
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,13 @@ from clients.errors import InvalidInputError, ModelNotFoundError, error_for_grpc
 from clients.inputs import Inputs, name_inputs, needs_signature, with_signature_dtypes
 from clients.request_log.calls import CallRecorder
 from clients.retry import NO_RETRY, RetryPolicy, async_call_with_retries, deadline_after
-from clients.signatures import Signature, SignatureCache, VersionStatus, find_signature
+from clients.signatures import (
+    ModelMetadata,
+    Signature,
+    SignatureCache,
+    VersionStatus,
+    find_signature,
+)
 from clients.spec import ModelConfigSpec, ModelTarget
 from wire import protos
 
@@ -153,12 +159,28 @@ class AsyncGrpcClient:
         Raises:
             The errors of GrpcClient.get_model_metadata.
         """
+        described = await self.describe_model(model, version=version, label=label, timeout=timeout)
+        return described.signatures
+
+    async def describe_model(
+        self,
+        model: str,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        timeout: float | None = None,
+    ) -> ModelMetadata:
+        """As GrpcClient.describe_model.
+
+        Raises:
+            The errors of GrpcClient.describe_model.
+        """
         target = ModelTarget(model, version, label)
         request = messages.metadata_request(target)
         response = await self._call("GetModelMetadata", request, self._deadline(timeout))
-        signatures = messages.signatures(response)
-        self._signatures.put(target, signatures)
-        return signatures
+        metadata = messages.metadata(model, response)
+        self._signatures.put(target, metadata.signatures)
+        return metadata
 
     async def get_model_status(
         self, model: str, *, version: int | None = None, timeout: float | None = None

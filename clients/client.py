@@ -12,7 +12,13 @@ from clients.errors import InvalidInputError, ModelNotFoundError
 from clients.inputs import Inputs
 from clients.request_log.calls import CallRecorder
 from clients.retry import RetryPolicy, deadline_after
-from clients.signatures import Signature, SignatureCache, VersionStatus, find_signature
+from clients.signatures import (
+    ModelMetadata,
+    Signature,
+    SignatureCache,
+    VersionStatus,
+    find_signature,
+)
 from clients.spec import ModelTarget
 
 if TYPE_CHECKING:
@@ -159,10 +165,26 @@ class ServingClient(ABC):
             DeadlineExceededError: the deadline passed.
             ServerError: the server failed or answered something else than metadata.
         """
+        return self.describe_model(model, version=version, label=label, timeout=timeout).signatures
+
+    def describe_model(
+        self,
+        model: str,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        timeout: float | None = None,
+    ) -> ModelMetadata:
+        """GetModelMetadata in full: the version that answered (which is how a label, or the
+        latest when neither is given, resolves) and its signatures.
+
+        Raises:
+            The errors of get_model_metadata; ServerError also when the answer holds no version.
+        """
         target = ModelTarget(model, version, label)
-        signatures = self._metadata(target, self._deadline(timeout))
-        self._signatures.put(target, signatures)
-        return signatures
+        metadata = self._metadata(target, self._deadline(timeout))
+        self._signatures.put(target, metadata.signatures)
+        return metadata
 
     def get_model_status(
         self, model: str, *, version: int | None = None, timeout: float | None = None
@@ -200,7 +222,7 @@ class ServingClient(ABC):
         """
         signatures = self._signatures.get(target.address)
         if signatures is None:
-            signatures = self._metadata(target.address, deadline)
+            signatures = self._metadata(target.address, deadline).signatures
             self._signatures.put(target.address, signatures)
         return find_signature(signatures, target.name, target.signature_name)
 
@@ -235,7 +257,7 @@ class ServingClient(ABC):
     ) -> list[float]: ...
 
     @abstractmethod
-    def _metadata(self, target: ModelTarget, deadline: float) -> dict[str, Signature]: ...
+    def _metadata(self, target: ModelTarget, deadline: float) -> ModelMetadata: ...
 
     @abstractmethod
     def _status(self, target: ModelTarget, deadline: float) -> list[VersionStatus]: ...

@@ -15,7 +15,7 @@ from clients.errors import error_for_grpc_status
 from clients.inputs import Inputs, name_inputs, needs_signature, with_signature_dtypes
 from clients.request_log.calls import CallRecorder
 from clients.retry import NO_RETRY, RetryPolicy, call_with_retries
-from clients.signatures import Signature, VersionStatus
+from clients.signatures import ModelMetadata, VersionStatus
 from clients.spec import ModelConfigSpec, ModelTarget
 from wire import protos
 
@@ -83,6 +83,24 @@ class GrpcClient(ServingClient):
         if error is not None:
             raise error
 
+    def send(self, method: str, request: Any, *, timeout: float | None = None) -> Any:
+        """Call a TF Serving gRPC method ("Predict", "Classify", "Regress", "MultiInference",
+        "GetModelMetadata", "GetModelStatus", ...) with a request message built beforehand
+        (a wire.protos message, or any message that serializes the same); returns the response
+        message. For callers that build a request once and send it many times, such as a load
+        test: nothing is converted per call. Retried as the client's retry policy says; not
+        request-logged.
+
+        Raises:
+            ValueError: an unknown method, or a timeout that is not positive.
+            ServingClientError: a subclass for the server's status (message is its text),
+                e.g. InvalidInputError, ServerUnavailableError, DeadlineExceededError.
+        """
+        if method not in self._stubs:
+            known = ", ".join(sorted(self._stubs))
+            raise ValueError(f"unknown TF Serving gRPC method {method!r}; known: {known}")
+        return self._call(method, request, self._deadline(timeout))
+
     def close(self) -> None:
         """Close the channel; calls in flight are cancelled."""
         self._channel.close()
@@ -148,9 +166,9 @@ class GrpcClient(ServingClient):
         call.log("regress", request, response)
         return messages.regressions(response)
 
-    def _metadata(self, target: ModelTarget, deadline: float) -> dict[str, Signature]:
+    def _metadata(self, target: ModelTarget, deadline: float) -> ModelMetadata:
         request = messages.metadata_request(target)
-        return messages.signatures(self._call("GetModelMetadata", request, deadline))
+        return messages.metadata(target.name, self._call("GetModelMetadata", request, deadline))
 
     def _status(self, target: ModelTarget, deadline: float) -> list[VersionStatus]:
         request = messages.status_request(target)

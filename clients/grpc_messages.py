@@ -10,6 +10,7 @@ import grpc
 from clients.errors import ServerError, ServingClientError, error_for_grpc_status
 from clients.request_messages import examples_request, predict_outputs, predict_request
 from clients.signatures import (
+    ModelMetadata,
     Signature,
     VersionStatus,
     signatures_from_proto,
@@ -21,6 +22,7 @@ from wire import protos
 __all__ = [
     "classifications",
     "examples_request",
+    "metadata",
     "metadata_request",
     "predict_outputs",
     "predict_request",
@@ -79,6 +81,17 @@ def signatures(response: Any) -> dict[str, Signature]:
     if packed is None or not packed.Unpack(signature_map):
         raise ServerError("the model metadata holds no signature_def map")
     return signatures_from_proto(signature_map.signature_def, _dtype_name)
+
+
+def metadata(name: str, response: Any) -> ModelMetadata:
+    """A GetModelMetadataResponse as ModelMetadata (the version that answered, its signatures).
+
+    Raises:
+        ServerError: if the response carries no version or no SignatureDefMap.
+    """
+    if not response.model_spec.HasField("version"):
+        raise ServerError("the model metadata holds no version")
+    return ModelMetadata(name, response.model_spec.version.value, signatures(response))
 
 
 def status_request(target: ModelTarget) -> Any:

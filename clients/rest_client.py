@@ -22,7 +22,12 @@ from clients.errors import (
 from clients.inputs import Inputs, name_inputs, with_signature_dtypes
 from clients.request_log.calls import CallRecorder
 from clients.retry import RetryPolicy, call_with_retries
-from clients.signatures import Signature, VersionStatus, signatures_from_json, statuses_from_json
+from clients.signatures import (
+    ModelMetadata,
+    VersionStatus,
+    metadata_from_json,
+    statuses_from_json,
+)
 from clients.spec import ModelTarget
 
 if TYPE_CHECKING:
@@ -209,9 +214,9 @@ class RestClient(ServingClient):
         )
         return values
 
-    def _metadata(self, target: ModelTarget, deadline: float) -> dict[str, Signature]:
+    def _metadata(self, target: ModelTarget, deadline: float) -> ModelMetadata:
         answer = self._call("GET", f"{target.rest_path()}/metadata", deadline)
-        return signatures_from_json(_json(answer))
+        return metadata_from_json(target.name, _json(answer))
 
     def _status(self, target: ModelTarget, deadline: float) -> list[VersionStatus]:
         return statuses_from_json(_json(self._call("GET", target.rest_path(), deadline)))

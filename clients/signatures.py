@@ -16,9 +16,11 @@ from typing import Any
 from clients.errors import InvalidInputError, ServerError
 
 __all__ = [
+    "ModelMetadata",
     "SignatureCache",
     "VersionStatus",
     "find_signature",
+    "metadata_from_json",
     "signatures_from_json",
     "signatures_from_proto",
     "statuses_from_json",
@@ -36,6 +38,16 @@ class VersionStatus:
     state: str
     error_code: str
     error_message: str
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """GetModelMetadata's answer: the version that answered (how a label or "the latest"
+    resolves) and its signatures."""
+
+    name: str
+    version: int
+    signatures: dict[str, Signature]
 
 
 def _tensor_info_from_proto(info: Any, dtype_name: Callable[[int], str]) -> dict[str, Any]:
@@ -83,6 +95,20 @@ def signatures_from_json(document: Mapping[str, Any]) -> dict[str, Signature]:
         }
     except (KeyError, TypeError, AttributeError, ValueError) as err:
         raise ServerError(f"malformed model metadata: {str(document)[:200]}") from err
+
+
+def metadata_from_json(name: str, document: Mapping[str, Any]) -> ModelMetadata:
+    """A REST metadata body {"model_spec": {"version": "2", ...}, "metadata": {...}} as
+    ModelMetadata.
+
+    Raises:
+        ServerError: if the body does not hold a version and a signature_def map.
+    """
+    try:
+        version = int(document["model_spec"]["version"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ServerError(f"model metadata without a version: {str(document)[:200]}") from err
+    return ModelMetadata(name, version, signatures_from_json(document))
 
 
 def statuses_from_proto(

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from clients import connect
 from clients.cli import inputs, output
 from clients.cli.args import transport
 from clients.client import ServingClient
@@ -29,13 +30,7 @@ def make_client(args: argparse.Namespace, request_log: Any = None) -> ServingCli
         ValueError: if the timeout is not positive.
     """
     name, address = transport(args)
-    if name == "grpc":
-        from clients.grpc_client import GrpcClient
-
-        return GrpcClient(address, timeout=args.timeout, request_log=request_log)
-    from clients.rest_client import RestClient
-
-    return RestClient(address, timeout=args.timeout, request_log=request_log)
+    return connect(name, address, timeout=args.timeout, request_log=request_log)
 
 
 def _logging(args: argparse.Namespace) -> dict[str, Any]:

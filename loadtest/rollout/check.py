@@ -100,11 +100,10 @@ class RolloutResult:
 
 
 def _client(settings: LoadSettings) -> Any:
-    from clients import GrpcClient, RestClient
+    from clients import connect
 
-    if settings.transport == "grpc":
-        return GrpcClient(settings.target_host, timeout=settings.timeout)
-    return RestClient(settings.target_host, timeout=settings.timeout)
+    transport = "grpc" if settings.transport == "grpc" else "rest"  # rest-httpuser is REST
+    return connect(transport, settings.target_host, timeout=settings.timeout)
 
 
 def _predictions(

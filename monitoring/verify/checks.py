@@ -50,9 +50,9 @@ class VerifySettings:
 
 
 def _client(transport: str, host: str, timeout: float) -> Any:
-    from clients import GrpcClient, RestClient
+    from clients import connect
 
-    return (GrpcClient if transport == "grpc" else RestClient)(host, timeout=timeout)
+    return connect("grpc" if transport == "grpc" else "rest", host, timeout=timeout)
 
 
 def _version_check(served: dict[str, int], version: int, reference: Any) -> VerifyCheck:

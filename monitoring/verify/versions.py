@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from clients.spec import ModelTarget
-
 __all__ = ["latest_available", "resolve_served_versions"]
 
 AVAILABLE = "AVAILABLE"
@@ -35,10 +33,12 @@ def resolve_served_versions(
         ServingClientError: (a subclass) the server refused (unknown label or version) or
             did not answer.
     """
-    from loadtest.served import describe_served_model
+    from clients import connect
+    from clients.retry import NO_RETRY
 
-    target = ModelTarget(model, version, label)
-    return {
-        transport: describe_served_model(transport, host, target, timeout).version
-        for transport, host in hosts.items()
-    }
+    served = {}
+    for transport, host in hosts.items():
+        kind = "grpc" if transport == "grpc" else "rest"
+        with connect(kind, host, timeout=timeout, retry=NO_RETRY) as client:
+            served[transport] = client.describe_model(model, version=version, label=label).version
+    return served

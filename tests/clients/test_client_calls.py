@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clients import GrpcClient, RestClient, VersionStatus
+from clients import GrpcClient, ModelNotFoundError, RestClient, VersionStatus
 from tests.clients.conftest import CANARY, STABLE
 
 HALF_PLUS_TWO = {
@@ -155,3 +155,37 @@ def test_closed_grpc_client_refuses_calls(server) -> None:
         assert client.get_model_status("identity")[0].state == "AVAILABLE"
     with pytest.raises(ValueError, match="closed channel"):
         client.get_model_status("identity")
+
+
+@pytest.mark.parametrize(
+    ("version", "label", "answered"),
+    [
+        pytest.param(None, None, CANARY, id="latest"),
+        pytest.param(STABLE, None, STABLE, id="version"),
+        pytest.param(None, "stable", STABLE, id="label"),
+    ],
+)
+def test_describe_model_names_the_version_that_answered(client, version, label, answered) -> None:
+    described = client.describe_model("half_plus_two", version=version, label=label)
+    assert (described.name, described.version) == ("half_plus_two", answered)
+    assert described.signatures["serving_default"] == HALF_PLUS_TWO
+
+
+def test_send_takes_a_prebuilt_request(server) -> None:
+    from wire import protos
+
+    request = protos.PredictRequest()
+    request.model_spec.name = "half_plus_two"
+    request.model_spec.version.value = STABLE
+    request.inputs["x"].dtype = protos.DataType.DT_FLOAT
+    request.inputs["x"].tensor_shape.dim.add(size=2)
+    request.inputs["x"].float_val.extend([1.0, 2.0])
+    with GrpcClient(server.grpc) as client:
+        response = client.send("Predict", request)
+        assert list(response.outputs["y"].float_val) == [2.5, 3.0]
+        assert response.model_spec.version.value == STABLE
+        request.model_spec.name = "no_such_model"
+        with pytest.raises(ModelNotFoundError, match="no_such_model"):
+            client.send("Predict", request)
+        with pytest.raises(ValueError, match="unknown TF Serving gRPC method 'Fit'"):
+            client.send("Fit", request)

@@ -245,10 +245,12 @@ GEVENT_PROBE = """
 from gevent import monkey; monkey.patch_all()
 import sys, gevent
 from wire import protos
-from loadtest.grpc_calls import PreparedGrpcClient, enable_gevent
+from clients import GrpcClient
+from clients.retry import NO_RETRY
+from loadtest.grpc_calls import enable_gevent
 if sys.argv[2] == "on":
     enable_gevent()
-client = PreparedGrpcClient(sys.argv[1], timeout=10)
+client = GrpcClient(sys.argv[1], timeout=10, retry=NO_RETRY)
 request = protos.GetModelStatusRequest()
 request.model_spec.name = "digits"
 ticks = []
