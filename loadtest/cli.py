@@ -69,7 +69,7 @@ def _settings(args: argparse.Namespace, transport: str) -> LoadSettings:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from loadtest.local_server import ServerStartError, ensure_server
+    from launcher import StartError, ensure_server
 
     try:
         runs = [_settings(args, transport) for transport in _transports(args)]
@@ -89,8 +89,8 @@ def _run(args: argparse.Namespace) -> int:
             log_path=args.server_log,
         ):
             return max(_run_one(args, settings, slo) for settings in runs)
-    except ServerStartError as err:
-        print(f"loadtest: {err} (log: {err.log_path})", file=sys.stderr)
+    except StartError as err:
+        print(f"loadtest: {err}", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -156,8 +156,8 @@ def _gate(args: argparse.Namespace) -> int:
 
 
 def _capacity(args: argparse.Namespace) -> int:
+    from launcher import StartError, ensure_server
     from loadtest.capacity import format_capacity, measure_capacity, write_capacity
-    from loadtest.local_server import ServerStartError, ensure_server
     from loadtest.runner import LoadTestError
 
     server = (
@@ -184,7 +184,7 @@ def _capacity(args: argparse.Namespace) -> int:
                 reports_root=args.reports,
                 models_root=args.models_root,
             )
-    except (LoadTestError, ServerStartError) as err:
+    except (LoadTestError, StartError) as err:
         print(f"loadtest: {err}", file=sys.stderr)
         return EXIT_ERROR
     print(format_capacity(results))

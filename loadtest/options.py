@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from loadtest.local_server import add_local_server_arguments
+from launcher import add_local_server_arguments
 from loadtest.settings import DEFAULT_HOSTS, ENDPOINTS, PAYLOADS, TRANSPORTS, parse_duration
 
 __all__ = ["add_run_options", "add_slo_options", "env_default"]

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from clients.errors import ServingClientError
-from loadtest.local_server import add_local_server_arguments
+from launcher import add_local_server_arguments
 from loadtest.report import new_report_dir
 from loadtest.rollout.check import RolloutError, run_rollout_check
 from loadtest.rollout.load import CANARY, STABLE
@@ -167,7 +167,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from loadtest.local_server import ServerStartError, ensure_server
+    from launcher import StartError, ensure_server
 
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -184,6 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with server:
             return _check(args)
-    except ServerStartError as err:
-        print(f"rollout: {err} (log: {err.log_path})", file=sys.stderr)
+    except StartError as err:
+        print(f"rollout: {err}", file=sys.stderr)
         return EXIT_ERROR

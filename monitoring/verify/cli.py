@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from clients.errors import ServingClientError
-from loadtest.local_server import add_local_server_arguments
+from launcher import add_local_server_arguments
 from monitoring.verify.checks import VerifySettings, verify_deployment
 from monitoring.verify.savedmodel import SavedModelError
 
@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.start_server is None:
         return _verify(args)
-    from loadtest.local_server import ServerStartError, ensure_server
+    from launcher import StartError, ensure_server
 
     if not (args.rest and args.grpc):
         print("verify: --start-server needs both --rest and --grpc", file=sys.stderr)
@@ -76,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with server:
             return _verify(args)
-    except ServerStartError as err:
-        print(f"verify: {err} (log: {err.log_path})", file=sys.stderr)
+    except StartError as err:
+        print(f"verify: {err}", file=sys.stderr)
         return EXIT_ERROR
 
 

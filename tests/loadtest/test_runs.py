@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from launcher import ensure_server
 from loadtest import LoadSettings, RunSummary, run_load
-from loadtest.local_server import ensure_server
 from loadtest.report import format_summary
 from tests.loadtest.cli_runs import CliRun, run_cli
 from tests.serverproc import ROOT

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import requests
+
+from launcher import running
+
+
+def _answers_200(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 @contextlib.contextmanager
@@ -18,26 +25,9 @@ def run_until_stopped(
     """Start command (output to log_path), wait until ready_url answers 200, stop it afterwards.
 
     Raises:
-        RuntimeError: the process exited, or was not ready within timeout seconds (with its log).
+        StartError: the process exited, or was not ready within timeout seconds (with its log).
     """
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited:\n{log_path.read_text()}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(ready_url, timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} not ready in {timeout:g} s:\n{log_path.read_text()}")
-            time.sleep(0.1)
+    with running(
+        name, command, log_path, lambda: _answers_200(ready_url), timeout=timeout, grace=10
+    ):
         yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
