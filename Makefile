@@ -146,9 +146,10 @@ drift-demo: export ## Simulated request logs of MODEL, held-out then shifted, th
 ##@ Quality
 
 .PHONY: lint
-lint: $(STAMP) ## Lint and format-check with ruff
+lint: $(STAMP) ## Lint and format-check with ruff; check the import rules (pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 .PHONY: test
 test: $(STAMP) system-deps lint ## Run lint and the whole test suite
