@@ -72,7 +72,6 @@ class ModelServer:
         self.core = ServingCore(
             self.repository,
             self.metrics,
-            options.enable_serialization_as_tensor_content,
             (
                 RequestLoggers(self.metrics.request_log_record)
                 if options.enable_request_logging_extension
@@ -145,7 +144,7 @@ class ModelServer:
             ],
         )
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-            PredictionService(self.core), server
+            PredictionService(self.core, options.enable_serialization_as_tensor_content), server
         )
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(self.core), server)
         if options.enable_grpc_healthcheck_service:

@@ -1,18 +1,26 @@
-"""The transport-neutral core: TF Serving's Predict, Classify, Regress, metadata and reload."""
+"""The transport-neutral core: TF Serving's Predict, Classify, Regress, metadata and reload.
+
+Every request is processed here, at the numpy level: the model is acquired, the request's
+inputs decoded by the edge's decoder (which may need the signature: REST's JSON does), the
+signature run within the call's deadline, the outcome counted in the metrics and a sampled
+successful call handed to the request log. The REST and gRPC edges only decode requests and
+encode answers.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import numpy as np
+from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
-    inference_pb2,
+    get_model_status_pb2,
     model_pb2,
-    predict_pb2,
-    regression_pb2,
 )
 from tensorflow_serving.config import model_server_config_pb2
 
@@ -23,15 +31,23 @@ from server.errors import Code, ServingError, invalid_argument
 from server.metrics import ServingMetrics
 from server.repository import ModelRepository
 from server.request_logging import RequestLoggers, without_logging_configs
-from server.request_tensors import inputs_to_numpy
 from server.servable import DEFAULT_SIGNATURE, Servable
-from server.tensors import to_proto
 
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
 
+T = TypeVar("T")
+SpecChoice = tuple[str, int | None, str | None]  # (name, version, label) as a request asks
+# The edge's input decoder: the requested signature (None when the model has no such
+# signature) -> the inputs by alias.
+DecodeInputs = Callable[[meta_graph_pb2.SignatureDef | None], dict[str, np.ndarray]]
+# The edge's example decoder: the request's serialized tf.Examples, context merged in.
+DecodeExamples = Callable[[], list[bytes]]
+# The edge's log encoder: (what the core decoded, the answer) -> (request, response) messages.
+LogMessages = Callable[[Any, "Answer[Any]"], tuple[Any, Any]]
 
-def spec_choice(spec: model_pb2.ModelSpec) -> tuple[str, int | None, str | None]:
+
+def spec_choice(spec: model_pb2.ModelSpec) -> SpecChoice:
     """(name, version, label) of a ModelSpec; version and label are a oneof."""
     version = spec.version.value if spec.HasField("version") else None
     return spec.name, version, spec.version_label or None
@@ -44,166 +60,223 @@ def metadata_signature_map(signatures: dict) -> get_model_metadata_pb2.Signature
     return result
 
 
+@dataclass
+class Call:
+    """One request as the core sees it: its API, entry point and model name (the metrics'
+    labels; the edge fills in what it has decoded), how long it may run, and, for the request
+    log, the caller's request id and how its messages look.
+
+    deadline is a time.monotonic() (a gRPC client's); timeout_ms is REST's fixed
+    --rest_api_timeout_in_ms. log_messages is None when the call is not logged (e.g. metadata).
+    """
+
+    api: str
+    entrypoint: str
+    model: str = ""
+    deadline: float | None = None
+    timeout_ms: int | None = None
+    request_id: Callable[[], str | None] = lambda: None
+    log_messages: LogMessages | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    def run_timeout(self) -> RunTimeout | None:
+        """The Session run's RunOptions.timeout_in_ms: REST's flag, else the deadline's time left.
+
+        Raises:
+            ServingError: DEADLINE_EXCEEDED when the deadline has already passed.
+        """
+        if self.timeout_ms is not None and self.timeout_ms > 0:
+            return RunTimeout(self.timeout_ms)
+        if self.deadline is None:
+            return None
+        left = int((self.deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            raise ServingError(Code.DEADLINE_EXCEEDED, "Deadline Exceeded")
+        return RunTimeout(left)
+
+
+@dataclass(frozen=True)
+class Answer(Generic[T]):
+    """What a request got: the version that served it, the signature it ran, the result."""
+
+    model: str
+    version: int
+    signature: str
+    value: T
+
+
 class ServingCore:
-    """Requests in, responses out; the REST and gRPC edges only decode, call this and encode."""
+    """Requests in, answers out; the REST and gRPC edges only decode, call this and encode."""
 
     def __init__(
         self,
         repository: ModelRepository,
         metrics: ServingMetrics,
-        tensor_content: bool = False,
         request_logs: RequestLoggers | None = None,
     ) -> None:
         self.repository = repository
         self.metrics = metrics
-        self._tensor_content = tensor_content
         self.request_logs = request_logs  # None unless the request logging extension is on
 
-    # --- shared plumbing -------------------------------------------------------------------
+    # --- every request ------------------------------------------------------------------------
 
-    def record(self, model: str, api: str, entrypoint: str, code: Code, started: float) -> None:
-        self.metrics.request(model, code.name)
-        if code == Code.OK:
-            self.metrics.request_latency(model, api, entrypoint, time.perf_counter() - started)
+    def serve(self, call: Call, work: Callable[[], T]) -> T:
+        """Do a request's work, counting its outcome (and, on success, its latency) in the
+        metrics under call.model, call.api and call.entrypoint.
 
-    def timed_run(
-        self,
-        servable: Servable,
-        api: str,
-        deadline: float | None = None,
-        fixed_timeout_ms: int | None = None,
-    ):
-        """The servable's run function, recording runtime latency.
-
-        The time left before `deadline` (a gRPC client's) or `fixed_timeout_ms` (REST's
-        --rest_api_timeout_in_ms) becomes the Session run's RunOptions.timeout_in_ms, as in
-        TF Serving: TensorFlow cancels a run that outlives it, with DEADLINE_EXCEEDED.
+        Raises:
+            ServingError: as work does, counted first.
         """
+        try:
+            result = work()
+        except ServingError as err:
+            self._record(call, err.code)
+            raise
+        self._record(call, Code.OK)
+        return result
+
+    def _record(self, call: Call, code: Code) -> None:
+        self.metrics.request(call.model, code.name)
+        if code == Code.OK:
+            latency = time.perf_counter() - call.started
+            self.metrics.request_latency(call.model, call.api, call.entrypoint, latency)
+
+    def _run(self, servable: Servable, call: Call) -> inference.Run:
+        """The servable's run function within the call's time, recording runtime latency."""
 
         def run(
             signature: str, inputs: dict[str, np.ndarray], outputs: Sequence[str] = ()
         ) -> dict[str, np.ndarray]:
-            timeout = None
-            if fixed_timeout_ms is not None and fixed_timeout_ms > 0:
-                timeout = RunTimeout(fixed_timeout_ms)
-            elif deadline is not None:
-                left = int((deadline - time.monotonic()) * 1000)
-                if left <= 0:
-                    raise ServingError(Code.DEADLINE_EXCEEDED, "Deadline Exceeded")
-                timeout = RunTimeout(left)
+            timeout = call.run_timeout()
             started = time.perf_counter()
             answer = servable.run(signature, inputs, outputs, timeout)
-            self.metrics.runtime_latency(servable.name, api, time.perf_counter() - started)
+            self.metrics.runtime_latency(servable.name, call.api, time.perf_counter() - started)
             return answer
 
         return run
 
-    @staticmethod
-    def deadline(time_remaining: float | None) -> float | None:
-        return None if time_remaining is None else time.monotonic() + time_remaining
-
-    @staticmethod
-    def _fill_spec(target: model_pb2.ModelSpec, servable: Servable, signature: str) -> None:
-        target.name = servable.name
-        target.version.value = servable.version
-        target.signature_name = signature or DEFAULT_SIGNATURE
+    def _log(self, call: Call, kind: str, decoded: Any, answer: Answer[Any]) -> None:
+        if self.request_logs is None or call.log_messages is None:
+            return
+        encode = call.log_messages
+        self.request_logs.log(
+            answer.model,
+            kind,
+            lambda: encode(decoded, answer),
+            call.request_id,
+            call.entrypoint.lower(),
+            call.started,
+        )
 
     # --- PredictionService -------------------------------------------------------------------
 
-    def predict_proto(
-        self, request: predict_pb2.PredictRequest, time_remaining: float | None = None
-    ):
-        with self.repository.acquire(*spec_choice(request.model_spec)) as servable:
-            inputs = inputs_to_numpy(request.inputs)
-            run = self.timed_run(servable, "Predict", self.deadline(time_remaining))
-            signature = request.model_spec.signature_name
+    def predict(
+        self,
+        call: Call,
+        choice: SpecChoice,
+        signature: str,
+        decode: DecodeInputs,
+        output_filter: Sequence[str] = (),
+    ) -> Answer[dict[str, np.ndarray]]:
+        """Run a predict signature on the inputs decode gives for it.
+
+        Raises:
+            ServingError: the model, version or signature is unknown; the inputs or the output
+                filter are refused; the run failed or outlived the call's time.
+        """
+        resolved = signature or DEFAULT_SIGNATURE
+        with self.repository.acquire(*choice) as servable:
+            inputs = decode(servable.signature_defs.get(resolved))
             outputs = inference.predict(
-                servable.signature_defs, run, signature, inputs, request.output_filter
+                servable.signature_defs, self._run(servable, call), signature, inputs, output_filter
             )
-            response = predict_pb2.PredictResponse()
-            for alias, array in outputs.items():
-                response.outputs[alias].CopyFrom(
-                    to_proto(array, use_tensor_content=self._tensor_content)
-                )
-            self._fill_spec(response.model_spec, servable, signature)
-            return response
+            answer = Answer(servable.name, servable.version, resolved, outputs)
+        self._log(call, "predict", inputs, answer)
+        return answer
 
-    def classify_proto(
-        self, request: classification_pb2.ClassificationRequest, time_remaining: float | None = None
-    ):
-        with self.repository.acquire(*spec_choice(request.model_spec)) as servable:
-            examples = inference.serialized_examples(request.input)
-            run = self.timed_run(servable, "Classify", self.deadline(time_remaining))
-            signature = request.model_spec.signature_name
-            response = classification_pb2.ClassificationResponse()
-            fill_classifications(
-                response.result,
-                inference.classify(servable.signature_defs, run, signature, examples),
-            )
-            self._fill_spec(response.model_spec, servable, signature)
-            return response
+    def classify(
+        self, call: Call, choice: SpecChoice, signature: str, decode: DecodeExamples
+    ) -> Answer[inference.ClassifyResult]:
+        """Run a classify signature on the examples decode gives, once the model is found."""
+        with self.repository.acquire(*choice) as servable:
+            examples = decode()
+            run = self._run(servable, call)
+            result = inference.classify(servable.signature_defs, run, signature, examples)
+            answer = Answer(servable.name, servable.version, signature or DEFAULT_SIGNATURE, result)
+        self._log(call, "classify", examples, answer)
+        return answer
 
-    def regress_proto(
-        self, request: regression_pb2.RegressionRequest, time_remaining: float | None = None
-    ):
-        with self.repository.acquire(*spec_choice(request.model_spec)) as servable:
-            examples = inference.serialized_examples(request.input)
-            run = self.timed_run(servable, "Regress", self.deadline(time_remaining))
-            signature = request.model_spec.signature_name
-            response = regression_pb2.RegressionResponse()
-            for value in inference.regress(servable.signature_defs, run, signature, examples):
-                response.result.regressions.add(value=value)
-            self._fill_spec(response.model_spec, servable, signature)
-            return response
+    def regress(
+        self, call: Call, choice: SpecChoice, signature: str, decode: DecodeExamples
+    ) -> Answer[list[float]]:
+        """Run a regress signature on the examples decode gives, once the model is found."""
+        with self.repository.acquire(*choice) as servable:
+            examples = decode()
+            run = self._run(servable, call)
+            result = inference.regress(servable.signature_defs, run, signature, examples)
+            answer = Answer(servable.name, servable.version, signature or DEFAULT_SIGNATURE, result)
+        self._log(call, "regress", examples, answer)
+        return answer
 
-    def multi_inference_proto(
-        self, request: inference_pb2.MultiInferenceRequest, time_remaining: float | None = None
-    ):
-        if not request.tasks:
-            raise invalid_argument("Inference tasks are empty.")
-        names = {task.model_spec.name for task in request.tasks}
-        if len(names) != 1:
-            raise invalid_argument(
-                "All ModelSpecs in a MultiInferenceRequest must access the same model name."
-            )
-        signatures = [task.model_spec.signature_name or DEFAULT_SIGNATURE for task in request.tasks]
+    def multi_inference(
+        self,
+        call: Call,
+        choice: SpecChoice,
+        tasks: Sequence[tuple[str, str]],
+        decode: DecodeExamples,
+    ) -> Answer[list[tuple[str, str, Any]]]:
+        """Run each (signature, method name) task (at least one) on the same examples; the
+        value lists (signature, method name, classify rows or regress values) in task order.
+
+        Raises:
+            ServingError: INVALID_ARGUMENT for a signature asked twice or not in the model;
+                errors as predict; UNIMPLEMENTED for a method that is neither.
+        """
+        signatures = [signature or DEFAULT_SIGNATURE for signature, _ in tasks]
         for index, name in enumerate(signatures):
             if name in signatures[:index]:
                 raise invalid_argument(f"Duplicate evaluation of signature: {name}")
-        with self.repository.acquire(*spec_choice(request.tasks[0].model_spec)) as servable:
-            examples = inference.serialized_examples(request.input)
-            run = self.timed_run(servable, "MultiInference", self.deadline(time_remaining))
-            response = inference_pb2.MultiInferenceResponse()
-            for task, signature in zip(request.tasks, signatures, strict=True):
+        with self.repository.acquire(*choice) as servable:
+            examples = decode()
+            run = self._run(servable, call)
+            results: list[tuple[str, str, Any]] = []
+            for signature, (_, method) in zip(signatures, tasks, strict=True):
                 if signature not in servable.signature_defs:
                     raise invalid_argument(
                         f"Requested signature not found in model graph: {signature}"
                     )
-                result = response.results.add()
-                self._fill_spec(result.model_spec, servable, signature)
-                if task.method_name == CLASSIFY_METHOD:
-                    fill_classifications(
-                        result.classification_result,
-                        inference.classify(servable.signature_defs, run, signature, examples),
-                    )
-                elif task.method_name == REGRESS_METHOD:
-                    for value in inference.regress(
+                if method == CLASSIFY_METHOD:
+                    value: Any = inference.classify(
                         servable.signature_defs, run, signature, examples
-                    ):
-                        result.regression_result.regressions.add(value=value)
+                    )
+                elif method == REGRESS_METHOD:
+                    value = inference.regress(servable.signature_defs, run, signature, examples)
                 else:
                     raise ServingError(
-                        Code.UNIMPLEMENTED, f"Unsupported signature method_name: {task.method_name}"
+                        Code.UNIMPLEMENTED, f"Unsupported signature method_name: {method}"
                     )
+                results.append((signature, method, value))
             self.metrics.example_count(servable.name, len(examples))
-            return response
+            return Answer(servable.name, servable.version, "", results)
 
-    def metadata(self, spec: model_pb2.ModelSpec) -> tuple[int, dict]:
-        """(resolved version, signature defs) for GetModelMetadata."""
-        with self.repository.acquire(*spec_choice(spec)) as servable:
-            return servable.version, servable.signature_defs
+    def metadata(self, choice: SpecChoice) -> Answer[dict[str, meta_graph_pb2.SignatureDef]]:
+        """The version a request's model spec resolves to, and its signature defs."""
+        with self.repository.acquire(*choice) as servable:
+            return Answer(servable.name, servable.version, "", servable.signature_defs)
 
     # --- ModelService ----------------------------------------------------------------------
+
+    def status(self, name: str, version: int | None) -> get_model_status_pb2.GetModelStatusResponse:
+        """GetModelStatus's answer, the same message for both edges (REST sends its JSON)."""
+        response = get_model_status_pb2.GetModelStatusResponse()
+        for state in self.repository.status(name, version):
+            item = response.model_version_status.add(version=state.version)
+            item.state = get_model_status_pb2.ModelVersionStatus.State.Value(state.state)
+            code, message = state.status
+            item.status.error_code = int(code)
+            if message:
+                item.status.error_message = message
+        return response
 
     def reload(self, config: model_server_config_pb2.ModelServerConfig) -> None:
         if config.WhichOneof("config") != "model_config_list":

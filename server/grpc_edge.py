@@ -4,19 +4,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import grpc
 from google.protobuf import any_pb2
 from tensorflow_serving.apis import (
+    classification_pb2,
     get_model_metadata_pb2,
-    get_model_status_pb2,
+    inference_pb2,
     model_management_pb2,
     model_service_pb2_grpc,
+    predict_pb2,
     prediction_service_pb2_grpc,
+    regression_pb2,
 )
 
-from server.core import ServingCore, metadata_signature_map
-from server.errors import Code, ServingError, invalid_argument
+from server import inference
+from server.core import (
+    CLASSIFY_METHOD,
+    Answer,
+    Call,
+    ServingCore,
+    fill_classifications,
+    metadata_signature_map,
+    spec_choice,
+)
+from server.errors import ServingError, invalid_argument
+from server.request_logging import REQUEST_ID_KEY
+from server.request_tensors import inputs_to_numpy
+from server.tensors import to_proto
 
 # ToGRPCStatus keeps the code and truncates long messages.
 MAX_MESSAGE = 1024
@@ -31,43 +47,138 @@ def _abort(context: grpc.ServicerContext, err: ServingError) -> None:
     context.abort(GRPC_CODES[int(err.code)], grpc_message(err.message))
 
 
+def _request_id(context: grpc.ServicerContext) -> Callable[[], str | None]:
+    return lambda: dict(context.invocation_metadata() or ()).get(REQUEST_ID_KEY)
+
+
+def _fill_spec(target: Any, answer: Answer[Any], signature: str | None = None) -> None:
+    target.name = answer.model
+    target.version.value = answer.version
+    target.signature_name = answer.signature if signature is None else signature
+
+
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
-    """Decode nothing by hand: requests are already TF Serving messages; the core does the work."""
+    """Requests arrive as TF Serving messages: decode their tensors or examples, let the core
+    do the work, encode its answer as the response message."""
 
-    def __init__(self, core: ServingCore) -> None:
+    def __init__(self, core: ServingCore, tensor_content: bool = False) -> None:
         self._core = core
+        self._tensor_content = tensor_content
 
-    def _serve(self, api: str, request, context, call: Callable) -> object:
-        started = time.perf_counter()
+    def _serve(self, api: str, request: Any, context: grpc.ServicerContext, work: Callable) -> Any:
         if api == "MultiInference":
             has_spec, name = True, request.tasks[0].model_spec.name if request.tasks else ""
         else:
             has_spec = request.HasField("model_spec")
             name = request.model_spec.name if has_spec else ""
-        try:
+        remaining = context.time_remaining()
+        call = Call(
+            api,
+            "GRPC",
+            name,
+            deadline=None if remaining is None else time.monotonic() + remaining,
+            request_id=_request_id(context),
+        )
+
+        def checked() -> Any:
             if not has_spec:
                 raise invalid_argument("Missing ModelSpec")
-            response = call(request, context.time_remaining())
+            return work(call, request)
+
+        try:
+            return self._core.serve(call, checked)
         except ServingError as err:
-            self._core.record(name, api, "GRPC", err.code, started)
             _abort(context, err)
-        self._core.record(name, api, "GRPC", Code.OK, started)
-        if self._core.request_logs is not None:
-            logs = self._core.request_logs
-            logs.log_grpc(api, name, request, response, context.invocation_metadata, started)
+
+    def _predict_response(self, answer: Answer[Any]) -> predict_pb2.PredictResponse:
+        response = predict_pb2.PredictResponse()
+        for alias, array in answer.value.items():
+            response.outputs[alias].CopyFrom(to_proto(array, self._tensor_content))
+        _fill_spec(response.model_spec, answer)
+        return response
+
+    def _predict(self, call: Call, request: Any) -> predict_pb2.PredictResponse:
+        call.log_messages = lambda _, answer: (request, self._predict_response(answer))
+        answer = self._core.predict(
+            call,
+            spec_choice(request.model_spec),
+            request.model_spec.signature_name,
+            lambda _signature: inputs_to_numpy(request.inputs),
+            request.output_filter,
+        )
+        return self._predict_response(answer)
+
+    @staticmethod
+    def _classify_response(answer: Answer[Any]) -> classification_pb2.ClassificationResponse:
+        response = classification_pb2.ClassificationResponse()
+        fill_classifications(response.result, answer.value)
+        _fill_spec(response.model_spec, answer)
+        return response
+
+    def _classify(self, call: Call, request: Any) -> classification_pb2.ClassificationResponse:
+        call.log_messages = lambda _, answer: (request, self._classify_response(answer))
+        answer = self._core.classify(
+            call,
+            spec_choice(request.model_spec),
+            request.model_spec.signature_name,
+            lambda: inference.serialized_examples(request.input),
+        )
+        return self._classify_response(answer)
+
+    @staticmethod
+    def _regress_response(answer: Answer[Any]) -> regression_pb2.RegressionResponse:
+        response = regression_pb2.RegressionResponse()
+        for value in answer.value:
+            response.result.regressions.add(value=value)
+        _fill_spec(response.model_spec, answer)
+        return response
+
+    def _regress(self, call: Call, request: Any) -> regression_pb2.RegressionResponse:
+        call.log_messages = lambda _, answer: (request, self._regress_response(answer))
+        answer = self._core.regress(
+            call,
+            spec_choice(request.model_spec),
+            request.model_spec.signature_name,
+            lambda: inference.serialized_examples(request.input),
+        )
+        return self._regress_response(answer)
+
+    def _multi_inference(self, call: Call, request: Any) -> inference_pb2.MultiInferenceResponse:
+        if not request.tasks:
+            raise invalid_argument("Inference tasks are empty.")
+        if len({task.model_spec.name for task in request.tasks}) != 1:
+            raise invalid_argument(
+                "All ModelSpecs in a MultiInferenceRequest must access the same model name."
+            )
+        tasks = [(task.model_spec.signature_name, task.method_name) for task in request.tasks]
+        answer = self._core.multi_inference(
+            call,
+            spec_choice(request.tasks[0].model_spec),
+            tasks,
+            lambda: inference.serialized_examples(request.input),
+        )
+        response = inference_pb2.MultiInferenceResponse()
+        for signature, method, value in answer.value:
+            result = response.results.add()
+            _fill_spec(result.model_spec, answer, signature)
+            if method == CLASSIFY_METHOD:
+                fill_classifications(result.classification_result, value)
+            else:
+                for number in value:
+                    result.regression_result.regressions.add(value=number)
         return response
 
     def Predict(self, request, context):
-        return self._serve("Predict", request, context, self._core.predict_proto)
+        return self._serve("Predict", request, context, self._predict)
 
     def Classify(self, request, context):
-        return self._serve("Classify", request, context, self._core.classify_proto)
+        return self._serve("Classify", request, context, self._classify)
 
     def Regress(self, request, context):
-        return self._serve("Regress", request, context, self._core.regress_proto)
+        return self._serve("Regress", request, context, self._regress)
 
     def MultiInference(self, request, context):
-        return self._serve("MultiInference", request, context, self._core.multi_inference_proto)
+        return self._serve("MultiInference", request, context, self._multi_inference)
 
     def GetModelMetadata(self, request, context):
         try:
@@ -80,14 +191,14 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             for field in request.metadata_field:
                 if field != "signature_def":
                     raise invalid_argument(f"Metadata field {field} is not supported")
-            version, signatures = self._core.metadata(request.model_spec)
+            answer = self._core.metadata(spec_choice(request.model_spec))
         except ServingError as err:
             _abort(context, err)
         response = get_model_metadata_pb2.GetModelMetadataResponse()
         response.model_spec.name = request.model_spec.name
-        response.model_spec.version.value = version
+        response.model_spec.version.value = answer.version
         packed = any_pb2.Any()
-        packed.Pack(metadata_signature_map(signatures))
+        packed.Pack(metadata_signature_map(answer.value))
         response.metadata["signature_def"].CopyFrom(packed)
         return response
 
@@ -102,18 +213,9 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
                 raise invalid_argument("Missing ModelSpec")
             spec = request.model_spec
             version = spec.version.value if spec.HasField("version") else None
-            states = self._core.repository.status(spec.name, version)
+            return self._core.status(spec.name, version)
         except ServingError as err:
             _abort(context, err)
-        response = get_model_status_pb2.GetModelStatusResponse()
-        for state in states:
-            item = response.model_version_status.add(version=state.version)
-            item.state = get_model_status_pb2.ModelVersionStatus.State.Value(state.state)
-            code, message = state.status
-            item.status.error_code = int(code)
-            if message:
-                item.status.error_message = message
-        return response
 
     def HandleReloadConfigRequest(self, request, context):
         response = model_management_pb2.ReloadConfigResponse()

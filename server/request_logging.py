@@ -152,94 +152,81 @@ class RequestLoggers:
             transport=transport,
         )
 
-    def log_grpc(
-        self, api: str, model: str, request: Any, response: Any, metadata: Callable, started: float
+    def log(
+        self,
+        model: str,
+        kind: str,
+        build: Callable[[], tuple[Any, Any]],
+        request_id: Callable[[], str | None],
+        transport: str,
+        started: float,
     ) -> None:
-        """Log a successful gRPC call if its model logs and it is sampled.
+        """Log a successful call to model if it logs and the call is sampled.
 
-        metadata() gives the call's invocation metadata; started is its time.perf_counter().
+        build() makes the call's (request, response) TF Serving messages, on the log's writer
+        thread; request_id() reads the caller's id; started is the call's time.perf_counter().
         """
-        kind = LOGGED_APIS.get(api)
-        request_log = self._sampled(model) if kind else None
+        request_log = self._sampled(model)
         if request_log is None:
             return
-        request_id = dict(metadata() or ()).get(REQUEST_ID_KEY)
         self._submit(
             request_log,
             kind,
-            lambda: _as_client_messages(kind, request, response),
-            request_id,
-            "grpc",
+            lambda: _as_client_messages(kind, *build()),
+            request_id(),
+            transport,
             started,
         )
 
-    def log_rest_predict(
-        self,
-        choice: SpecChoice,
-        signature: str,
-        inputs: Mapping[str, np.ndarray],
-        outputs: Mapping[str, np.ndarray],
-        served_version: int,
-        headers: Mapping[str, str],
-        started: float,
-        to_proto: ToProto,
-    ) -> None:
-        """Log a successful REST predict if its model logs and it is sampled."""
-        request_log = self._sampled(choice[0])
-        if request_log is None:
-            return
 
-        def build() -> tuple[Any, Any]:
-            request = predict_pb2.PredictRequest()
-            _fill_spec(request.model_spec, choice, signature)
-            response = predict_pb2.PredictResponse()
-            _fill_spec(response.model_spec, (choice[0], served_version, None), signature)
-            response.model_spec.signature_name = signature or DEFAULT_SIGNATURE
-            for name, array in inputs.items():
-                request.inputs[name].CopyFrom(to_proto(array))
-            for name, array in outputs.items():
-                response.outputs[name].CopyFrom(to_proto(array))
-            return _as_client_messages("predict", request, response)
+def predict_messages(
+    choice: SpecChoice,
+    signature: str,
+    inputs: Mapping[str, np.ndarray],
+    outputs: Mapping[str, np.ndarray],
+    served_version: int,
+    to_proto: ToProto,
+) -> tuple[Any, Any]:
+    """A predict call that did not arrive as messages (REST) as the messages it stands for."""
+    request = predict_pb2.PredictRequest()
+    _fill_spec(request.model_spec, choice, signature)
+    response = predict_pb2.PredictResponse()
+    _fill_spec(response.model_spec, (choice[0], served_version, None), signature)
+    response.model_spec.signature_name = signature or DEFAULT_SIGNATURE
+    for name, array in inputs.items():
+        request.inputs[name].CopyFrom(to_proto(array))
+    for name, array in outputs.items():
+        response.outputs[name].CopyFrom(to_proto(array))
+    return request, response
 
-        self._submit(request_log, "predict", build, headers.get(REQUEST_ID_KEY), "rest", started)
 
-    def log_rest_examples(
-        self,
-        kind: str,
-        choice: SpecChoice,
-        signature: str,
-        examples: list[bytes],
-        result: Any,
-        served_version: int,
-        headers: Mapping[str, str],
-        started: float,
-        fill_result: Callable[[Any, Any], None],
-    ) -> None:
-        """Log a successful REST classify or regress if its model logs and it is sampled.
+def examples_messages(
+    kind: str,
+    choice: SpecChoice,
+    signature: str,
+    examples: list[bytes],
+    result: Any,
+    served_version: int,
+    fill_result: Callable[[Any, Any], None],
+) -> tuple[Any, Any]:
+    """A classify or regress call that did not arrive as messages (REST) as its messages.
 
-        examples are serialized tf.Examples (context merged in); fill_result(response.result,
-        result) writes the answer into the response message.
-        """
-        request_log = self._sampled(choice[0])
-        if request_log is None:
-            return
-        request_class, response_class = {
-            "classify": (
-                classification_pb2.ClassificationRequest,
-                classification_pb2.ClassificationResponse,
-            ),
-            "regress": (regression_pb2.RegressionRequest, regression_pb2.RegressionResponse),
-        }[kind]
-
-        def build() -> tuple[Any, Any]:
-            request, response = request_class(), response_class()
-            _fill_spec(request.model_spec, choice, signature)
-            _fill_spec(response.model_spec, (choice[0], served_version, None), signature)
-            response.model_spec.signature_name = signature or DEFAULT_SIGNATURE
-            listed = request.input.example_list.examples
-            for serialized in examples:
-                listed.add().ParseFromString(serialized)
-            fill_result(response.result, result)
-            return _as_client_messages(kind, request, response)
-
-        self._submit(request_log, kind, build, headers.get(REQUEST_ID_KEY), "rest", started)
+    examples are serialized tf.Examples (context merged in); fill_result(response.result,
+    result) writes the answer into the response message.
+    """
+    request_class, response_class = {
+        "classify": (
+            classification_pb2.ClassificationRequest,
+            classification_pb2.ClassificationResponse,
+        ),
+        "regress": (regression_pb2.RegressionRequest, regression_pb2.RegressionResponse),
+    }[kind]
+    request, response = request_class(), response_class()
+    _fill_spec(request.model_spec, choice, signature)
+    _fill_spec(response.model_spec, (choice[0], served_version, None), signature)
+    response.model_spec.signature_name = signature or DEFAULT_SIGNATURE
+    listed = request.input.example_list.examples
+    for serialized in examples:
+        listed.add().ParseFromString(serialized)
+    fill_result(response.result, result)
+    return request, response

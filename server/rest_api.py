@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 import tensorflow as tf
 from google.protobuf import json_format
-from tensorflow_serving.apis import get_model_status_pb2
+from tensorflow.core.protobuf import meta_graph_pb2
 
-from server import inference, rest_json
-from server.core import ServingCore, fill_classifications, metadata_signature_map
-from server.errors import Code, ServingError, invalid_argument
+from server import rest_json
+from server.core import (
+    Answer,
+    Call,
+    ServingCore,
+    SpecChoice,
+    fill_classifications,
+    metadata_signature_map,
+)
+from server.errors import ServingError, invalid_argument
 from server.http.messages import Request, Response
-from server.servable import Servable
+from server.request_logging import REQUEST_ID_KEY, examples_messages, predict_messages
 from server.tensors import to_proto
 
 JSON = "application/json"
@@ -39,13 +44,23 @@ CORS_HEADERS = (
 ORIGIN = re.compile(r"https?://")
 
 
-@functools.lru_cache(maxsize=256)
-def _input_specs(servable: Servable, signature: str) -> dict[str, rest_json.InputSpec]:
-    info = servable.signature_defs[signature].inputs
-    return {
+# A loaded version's SignatureDefs live as long as it does; their JSON input specs are worked
+# out once. Keyed by identity (messages are not hashable), the message kept to check it.
+_SPECS: dict[int, tuple[meta_graph_pb2.SignatureDef, dict[str, rest_json.InputSpec]]] = {}
+
+
+def _input_specs(signature: meta_graph_pb2.SignatureDef) -> dict[str, rest_json.InputSpec]:
+    known = _SPECS.get(id(signature))
+    if known is not None and known[0] is signature:
+        return known[1]
+    specs = {
         alias: rest_json.InputSpec.for_numpy(tf.dtypes.as_dtype(tensor.dtype).as_numpy_dtype)
-        for alias, tensor in info.items()
+        for alias, tensor in signature.inputs.items()
     }
+    if len(_SPECS) >= 256:
+        _SPECS.clear()
+    _SPECS[id(signature)] = (signature, specs)
+    return specs
 
 
 def _version(text: str | None) -> int | None:
@@ -57,7 +72,7 @@ def _version(text: str | None) -> int | None:
     return value
 
 
-def _spec(name: str, version: str | None, label: str | None) -> tuple[str, int | None, str | None]:
+def _spec(name: str, version: str | None, label: str | None) -> SpecChoice:
     return name, _version(version), unquote(label) if label else None
 
 
@@ -77,15 +92,21 @@ class RestApi:
     def __call__(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return self._preflight(request)
-        started = time.perf_counter()
-        model, api = "", ""
+        call = Call(
+            "",
+            "REST",
+            timeout_ms=self._timeout_ms,
+            request_id=lambda: request.headers.get(REQUEST_ID_KEY),
+        )
+
+        def work() -> bytes:
+            call.model, call.api, handle = self._route(request)
+            return handle(call)
+
         try:
-            model, api, work = self._route(request)
-            body = work()
-            status, code = 200, Code.OK
+            status, body = 200, self._core.serve(call, work)
         except ServingError as err:
-            status, code, body = err.http_status, err.code, rest_json.encode_error(err.message)
-        self._core.record(model, api, "REST", code, started)
+            status, body = err.http_status, rest_json.encode_error(err.message)
         return Response(status, body, JSON, CORS_HEADERS if self._cors else ())
 
     def _preflight(self, request: Request) -> Response:
@@ -94,7 +115,7 @@ class RestApi:
             return Response(200, b"", None, headers)
         return Response(400, b"", None, headers)
 
-    def _route(self, request: Request) -> tuple[str, str, Callable[[], bytes]]:
+    def _route(self, request: Request) -> tuple[str, str, Callable[[Call], bytes]]:
         """(model name, API label, the work to do); the name is known even when the work fails.
 
         Raises:
@@ -105,91 +126,78 @@ class RestApi:
         if method == "POST" and (match := POST_PATH.fullmatch(target)):
             name, version, label, verb = match.groups()
             name = unquote(name)
-            handlers = {
-                "predict": self._predict,
-                "classify": self._classify,
-                "regress": self._classify,
-            }
-            if verb not in handlers:
-                raise malformed
-            work = handlers[verb]
-            return name, verb, lambda: work(_spec(name, version, label), request, verb)
+            spec = _spec(name, version, label)
+            if verb == "predict":
+                return name, verb, lambda call: self._predict(call, spec, request)
+            if verb in ("classify", "regress"):
+                return name, verb, lambda call: self._examples(call, spec, request, verb)
+            raise malformed
         if method == "GET" and (match := GET_PATH.fullmatch(target)):
             name, version, label, metadata = match.groups()
             name = unquote(name) if name else ""
             if not name:
                 raise invalid_argument("Missing model name in request.")
-            work = self._metadata if metadata == "metadata" else self._status
-            return name, "", lambda: work(_spec(name, version, label))
+            spec = _spec(name, version, label)
+            if metadata == "metadata":
+                return name, "", lambda call: self._metadata(spec)
+            return name, "", lambda call: self._status(spec)
         raise malformed
 
-    def _predict(self, spec: tuple, request: Request, verb: str) -> bytes:
-        started = time.perf_counter()
+    def _predict(self, call: Call, spec: SpecChoice, request: Request) -> bytes:
         doc = rest_json.parse_body(request.body)
         signature = rest_json.signature_name_of(doc)
-        with self._core.repository.acquire(*spec) as servable:
-            if servable.signature(signature) is None:
+        decoded_format: list[str] = []
+
+        def decode(signature_def: meta_graph_pb2.SignatureDef | None) -> dict[str, Any]:
+            if signature_def is None:
                 raise invalid_argument(
                     f'Serving signature name: "{signature}" not found in signature def'
                 )
-            specs = _input_specs(servable, signature)
+            specs = _input_specs(signature_def)
             if not specs:
                 raise invalid_argument(
                     f"Failed to get input map for signature: {signature or 'DEFAULT'}"
                 )
             inputs, fmt = rest_json.decode_predict_request(doc, specs)
-            run = self._core.timed_run(servable, "predict", fixed_timeout_ms=self._timeout_ms)
-            outputs = inference.predict(servable.signature_defs, run, signature, inputs)
-            if self._core.request_logs is not None:
-                self._core.request_logs.log_rest_predict(
-                    spec,
-                    signature,
-                    inputs,
-                    outputs,
-                    servable.version,
-                    request.headers,
-                    started,
-                    to_proto,
-                )
-        return rest_json.encode_predict_response(outputs, fmt)
+            decoded_format.append(fmt)
+            return inputs
 
-    def _classify(self, spec: tuple, request: Request, verb: str) -> bytes:
-        started = time.perf_counter()
+        call.log_messages = lambda inputs, answer: predict_messages(
+            spec, signature, inputs, answer.value, answer.version, to_proto
+        )
+        answer = self._core.predict(call, spec, signature, decode)
+        return rest_json.encode_predict_response(answer.value, decoded_format[0])
+
+    def _examples(self, call: Call, spec: SpecChoice, request: Request, verb: str) -> bytes:
         doc = rest_json.parse_body(request.body)
         signature = rest_json.signature_name_of(doc)
         examples, context = rest_json.decode_examples(doc, verb)
         examples = rest_json.merge_context(examples, context)
-        with self._core.repository.acquire(*spec) as servable:
-            run = self._core.timed_run(servable, verb, fixed_timeout_ms=self._timeout_ms)
-            if verb == "classify":
-                result = inference.classify(servable.signature_defs, run, signature, examples)
-                fill_result, body = fill_classifications, rest_json.encode_classify_response(result)
-            else:
-                result = inference.regress(servable.signature_defs, run, signature, examples)
-                fill_result, body = _fill_regressions, rest_json.encode_regress_response(result)
-            if self._core.request_logs is not None:
-                self._core.request_logs.log_rest_examples(
-                    verb,
-                    spec,
-                    signature,
-                    examples,
-                    result,
-                    servable.version,
-                    request.headers,
-                    started,
-                    fill_result,
-                )
-            return body
+        if verb == "classify":
+            call.log_messages = lambda sent, answer: examples_messages(
+                "classify",
+                spec,
+                signature,
+                sent,
+                answer.value,
+                answer.version,
+                fill_classifications,
+            )
+            classified = self._core.classify(call, spec, signature, lambda: examples)
+            return rest_json.encode_classify_response(classified.value)
+        call.log_messages = lambda sent, answer: examples_messages(
+            "regress", spec, signature, sent, answer.value, answer.version, _fill_regressions
+        )
+        regressed = self._core.regress(call, spec, signature, lambda: examples)
+        return rest_json.encode_regress_response(regressed.value)
 
-    def _metadata(self, spec: tuple) -> bytes:
-        with self._core.repository.acquire(*spec) as servable:
-            signatures = metadata_signature_map(servable.signature_defs)
-            version = servable.version
+    def _metadata(self, spec: SpecChoice) -> bytes:
+        answer: Answer[Any] = self._core.metadata(spec)
         document = {
-            "model_spec": {"name": spec[0], "signature_name": "", "version": str(version)},
+            "model_spec": {"name": spec[0], "signature_name": "", "version": str(answer.version)},
             "metadata": {
                 "signature_def": json_format.MessageToDict(
-                    signatures,
+                    metadata_signature_map(answer.value),
                     preserving_proto_field_name=True,
                     always_print_fields_with_no_presence=True,
                 )
@@ -197,14 +205,8 @@ class RestApi:
         }
         return json.dumps(document, indent=2).encode()
 
-    def _status(self, spec: tuple) -> bytes:
+    def _status(self, spec: SpecChoice) -> bytes:
         name, version, _label = spec  # TF Serving ignores the label here (contract 0.6)
-        response = get_model_status_pb2.GetModelStatusResponse()
-        for state in self._core.repository.status(name, version):
-            item = response.model_version_status.add(version=state.version)
-            item.state = get_model_status_pb2.ModelVersionStatus.State.Value(state.state)
-            code, message = state.status
-            item.status.error_code = int(code)
-            item.status.error_message = message
+        response = self._core.status(name, version)
         text = json_format.MessageToJson(response, always_print_fields_with_no_presence=True)
         return text.encode()
