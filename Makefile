@@ -177,8 +177,24 @@ system-deps: ## Install what tests need from Debian if missing: prometheus (with
 	@if command -v $(KUBECTL) >/dev/null; then echo "kubectl: $$(command -v $(KUBECTL))"; \
 	else $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends kubernetes-client; fi
 
+# Kustomize loads only files in or below a kustomization's folder, and kubectl apply -k, Argo CD
+# and Flux keep that default; so the files the manifests ship live in k8s/ as copies, committed
+# with the manifests. Edit the originals, then run make k8s-config (the targets below do);
+# tests/k8s/test_manifests.py fails while a copy differs from its original.
+K8S_COPIES := \
+  $(foreach f,models.config batching_parameters.txt monitoring.config,serving_config/$(f):k8s/base/serving_config/$(f)) \
+  deploy/grafana/dashboards/tfserving.json:k8s/components/monitoring/dashboards/tfserving.json
+
+.PHONY: k8s-config
+k8s-config: ## Copy serving_config/ and the Grafana dashboard into k8s/ (commit the copies: kubectl apply -k reads them)
+	@for pair in $(K8S_COPIES); do \
+	  src=$${pair%%:*}; dst=$${pair#*:}; \
+	  if ! cmp -s "$$src" "$$dst"; then mkdir -p "$$(dirname "$$dst")"; cp "$$src" "$$dst"; \
+	    echo "copied $$src to $$dst"; fi; \
+	done
+
 .PHONY: k8s-check
-k8s-check: $(STAMP) ## Render every k8s overlay, validate it against the Kubernetes schemas, promtool the rules
+k8s-check: $(STAMP) k8s-config ## Render every k8s overlay, validate it against the Kubernetes schemas, promtool the rules
 	$(PY) -m deploy_checks check
 
 .PHONY: k8s-generate
@@ -199,7 +215,7 @@ serve-docker: image ## Run the real TF Serving with the baked models and the k8s
 	  -p $(GRPC_PORT):8500 -p $(REST_PORT):8501 $(IMAGE):$(TAG)
 
 .PHONY: deploy
-deploy: $(STAMP) ## kubectl apply k8s/overlays/$(OVERLAY) (dev, prod, gpu) running $(IMAGE):$(TAG), built by make image
+deploy: $(STAMP) k8s-config ## kubectl apply k8s/overlays/$(OVERLAY) (dev, prod, gpu) running $(IMAGE):$(TAG), built by make image
 	$(PY) -m deploy_checks render $(OVERLAY) --image $(IMAGE):$(TAG) | $(KUBECTL) apply -f -
 
 .PHONY: clean

@@ -1,4 +1,4 @@
-"""Render kustomizations with `kubectl kustomize`, the way `make deploy` applies them."""
+"""Render kustomizations with plain `kubectl kustomize`, as `kubectl apply -k` would."""
 
 from __future__ import annotations
 
@@ -14,9 +14,6 @@ import yaml
 from deploy_checks.layout import OVERLAYS
 from deploy_checks.tools import find_tool
 
-# The base reads serving_config/ and the monitoring component reads deploy/, both outside
-# their kustomization roots; every render (make targets, docs, tests) passes this.
-KUSTOMIZE_FLAGS = ("--load-restrictor", "LoadRestrictionsNone")
 TFS_IMAGE = "tensorflow/serving"
 # name:tag, name@digest or both; a registry's port ("host:5000/x") is not a tag.
 _REFERENCE = re.compile(
@@ -36,7 +33,9 @@ def render_text(path: Path) -> str:
         ToolMissing: kubectl is not installed.
         RenderError: kustomize refused the kustomization.
     """
-    command = [find_tool("kubectl"), "kustomize", *KUSTOMIZE_FLAGS, str(path)]
+    # No --load-restrictor: every kustomization reads only files in or below its own folder
+    # (the copies `make k8s-config` keeps), like kubectl apply -k, Argo CD and Flux expect.
+    command = [find_tool("kubectl"), "kustomize", str(path)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RenderError(f"kubectl kustomize {path} failed: {result.stderr.strip()}")
