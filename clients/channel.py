@@ -84,7 +84,7 @@ def channel_options(
     """
     merged = dict(DEFAULT_OPTIONS)
     if load_balancing:
-        config = {"loadBalancingConfig": [{load_balancing: {}}]}
+        config: dict[str, Any] = {"loadBalancingConfig": [{load_balancing: {}}]}
         merged["grpc.service_config"] = json.dumps(config)
     if tls is not None and tls.server_name_override:
         merged["grpc.ssl_target_name_override"] = tls.server_name_override

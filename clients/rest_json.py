@@ -117,10 +117,9 @@ def encode_predict_request(
     if format == "row":
         body["instances"] = _instances(inputs)
     elif format == "columnar":
-        named = isinstance(inputs, Mapping)
         body["inputs"] = (
             {name: _tensor_json(value) for name, value in inputs.items()}
-            if named
+            if isinstance(inputs, Mapping)
             else _tensor_json(inputs)
         )
     else:

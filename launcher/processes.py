@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "LOOPBACK",
@@ -56,7 +57,7 @@ def log_tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def stop(process: subprocess.Popen, grace: float = 20.0, name: str = "process") -> None:
+def stop(process: subprocess.Popen[Any], grace: float = 20.0, name: str = "process") -> None:
     """SIGTERM, then SIGKILL if it has not exited within grace seconds; reaps it either way."""
     if process.poll() is not None:
         return
@@ -82,7 +83,7 @@ def running(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     grace: float = 20.0,
-) -> Iterator[subprocess.Popen]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start command (stdout and stderr to log_path), yield it once ready() is true, stop it on
     exit (see stop).
 
@@ -104,7 +105,7 @@ def launch(
     *,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     """Start command with stdout and stderr to log_path; the caller stops it (see stop). For
     several processes started at once (their start-up overlaps), then waited on (wait_ready)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +123,7 @@ def launch(
 
 def wait_ready(
     name: str,
-    process: subprocess.Popen,
+    process: subprocess.Popen[Any],
     ready: Callable[[], bool],
     log_path: Path,
     deadline: float,

@@ -75,6 +75,7 @@ class RotatingFile:
             self.finish()
         if self._handle is None:
             self._open()
+        assert self._handle is not None, "_open() sets it"
         framed = frame_record(record)
         try:
             written = self._handle.write(framed)
@@ -88,6 +89,7 @@ class RotatingFile:
             self.finish()
 
     def _undo_partial_write(self) -> None:
+        assert self._handle is not None, "called by append() on its open file"
         try:
             os.ftruncate(self._handle.fileno(), self._size)
             self._handle.seek(self._size)
@@ -109,6 +111,7 @@ class RotatingFile:
         if self._handle is None:
             return
         path, size = self._file, self._size
+        assert path is not None, "set with the handle by _open()"
         self._close_handle()
         try:
             if size == 0:
@@ -121,6 +124,7 @@ class RotatingFile:
 
     def _close_handle(self) -> None:
         handle, self._handle = self._handle, None
+        assert handle is not None, "only called with a file open"
         try:
             handle.close()
         except OSError as err:

@@ -150,7 +150,7 @@ def _to_bytes(value: Any) -> bytes:
 
 
 def make_tensor_proto(
-    values: ArrayLike, message_class: Any = None, *, dtype: DTypeLike = None
+    values: ArrayLike, message_class: Any = None, *, dtype: DTypeLike | None = None
 ) -> Any:
     """A TensorProto of the values: numbers in little-endian tensor_content, strings in string_val.
 

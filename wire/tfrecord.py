@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 def masked_crc32c(data: bytes) -> int:
     """TFRecord's checksum: CRC-32C (Castagnoli) of data, rotated and offset ("masked")."""
-    crc = _crc32c(bytes(data))
+    crc: int = _crc32c(bytes(data))  # google_crc32c is untyped; its value() is an int
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 

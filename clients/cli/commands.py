@@ -66,8 +66,9 @@ def _examples_signature(client: ServingClient, args: argparse.Namespace) -> str 
     TF Serving itself falls back to serving_default, which for an exported Keras model is
     usually a predict signature, so `classify` without --signature would fail.
     """
-    if args.signature:
-        return args.signature
+    signature: str | None = args.signature
+    if signature:
+        return signature
     method = EXAMPLE_METHODS[args.command]
     signatures = client.get_model_metadata(args.model, version=args.version, label=args.label)
     default = signatures.get(DEFAULT_SIGNATURE)

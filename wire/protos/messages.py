@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 from google.protobuf import message_factory
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
@@ -26,69 +28,78 @@ def message_class(full_name: str) -> type[Message]:
     return message_factory.GetMessageClass(POOL.FindMessageTypeByName(full_name))
 
 
+def _named_class(full_name: str) -> type[typing.Any]:
+    """message_class, typed so that mypy takes the fields of its messages as Any.
+
+    The fields are made at run time from our descriptors, so no stubs describe them; as
+    type[Message], every field access would be an error.
+    """
+    return message_class(full_name)
+
+
 # google.protobuf: our pool's own classes, which is what our Any and version fields hold.
-Any = message_class("google.protobuf.Any")
-Int64Value = message_class("google.protobuf.Int64Value")
+Any = _named_class("google.protobuf.Any")
+Int64Value = _named_class("google.protobuf.Int64Value")
 
 # tensorflow and tensorflow.error
 DataType = EnumTypeWrapper(POOL.FindEnumTypeByName("tensorflow.DataType"))
 ErrorCode = EnumTypeWrapper(POOL.FindEnumTypeByName("tensorflow.error.Code"))
-TensorShapeProto = message_class("tensorflow.TensorShapeProto")
-TensorProto = message_class("tensorflow.TensorProto")
-BytesList = message_class("tensorflow.BytesList")
-FloatList = message_class("tensorflow.FloatList")
-Int64List = message_class("tensorflow.Int64List")
-Feature = message_class("tensorflow.Feature")
-Features = message_class("tensorflow.Features")
-Example = message_class("tensorflow.Example")
-TensorInfo = message_class("tensorflow.TensorInfo")
-SignatureDef = message_class("tensorflow.SignatureDef")
+TensorShapeProto = _named_class("tensorflow.TensorShapeProto")
+TensorProto = _named_class("tensorflow.TensorProto")
+BytesList = _named_class("tensorflow.BytesList")
+FloatList = _named_class("tensorflow.FloatList")
+Int64List = _named_class("tensorflow.Int64List")
+Feature = _named_class("tensorflow.Feature")
+Features = _named_class("tensorflow.Features")
+Example = _named_class("tensorflow.Example")
+TensorInfo = _named_class("tensorflow.TensorInfo")
+SignatureDef = _named_class("tensorflow.SignatureDef")
 
 # tensorflow.serving: PredictionService
-ModelSpec = message_class("tensorflow.serving.ModelSpec")
-PredictRequest = message_class("tensorflow.serving.PredictRequest")
-PredictResponse = message_class("tensorflow.serving.PredictResponse")
-ExampleList = message_class("tensorflow.serving.ExampleList")
-ExampleListWithContext = message_class("tensorflow.serving.ExampleListWithContext")
-Input = message_class("tensorflow.serving.Input")
-Class = message_class("tensorflow.serving.Class")
-Classifications = message_class("tensorflow.serving.Classifications")
-ClassificationResult = message_class("tensorflow.serving.ClassificationResult")
-ClassificationRequest = message_class("tensorflow.serving.ClassificationRequest")
-ClassificationResponse = message_class("tensorflow.serving.ClassificationResponse")
-Regression = message_class("tensorflow.serving.Regression")
-RegressionResult = message_class("tensorflow.serving.RegressionResult")
-RegressionRequest = message_class("tensorflow.serving.RegressionRequest")
-RegressionResponse = message_class("tensorflow.serving.RegressionResponse")
-InferenceTask = message_class("tensorflow.serving.InferenceTask")
-MultiInferenceRequest = message_class("tensorflow.serving.MultiInferenceRequest")
-InferenceResult = message_class("tensorflow.serving.InferenceResult")
-MultiInferenceResponse = message_class("tensorflow.serving.MultiInferenceResponse")
-SignatureDefMap = message_class("tensorflow.serving.SignatureDefMap")
-GetModelMetadataRequest = message_class("tensorflow.serving.GetModelMetadataRequest")
-GetModelMetadataResponse = message_class("tensorflow.serving.GetModelMetadataResponse")
+ModelSpec = _named_class("tensorflow.serving.ModelSpec")
+PredictRequest = _named_class("tensorflow.serving.PredictRequest")
+PredictResponse = _named_class("tensorflow.serving.PredictResponse")
+ExampleList = _named_class("tensorflow.serving.ExampleList")
+ExampleListWithContext = _named_class("tensorflow.serving.ExampleListWithContext")
+Input = _named_class("tensorflow.serving.Input")
+Class = _named_class("tensorflow.serving.Class")
+Classifications = _named_class("tensorflow.serving.Classifications")
+ClassificationResult = _named_class("tensorflow.serving.ClassificationResult")
+ClassificationRequest = _named_class("tensorflow.serving.ClassificationRequest")
+ClassificationResponse = _named_class("tensorflow.serving.ClassificationResponse")
+Regression = _named_class("tensorflow.serving.Regression")
+RegressionResult = _named_class("tensorflow.serving.RegressionResult")
+RegressionRequest = _named_class("tensorflow.serving.RegressionRequest")
+RegressionResponse = _named_class("tensorflow.serving.RegressionResponse")
+InferenceTask = _named_class("tensorflow.serving.InferenceTask")
+MultiInferenceRequest = _named_class("tensorflow.serving.MultiInferenceRequest")
+InferenceResult = _named_class("tensorflow.serving.InferenceResult")
+MultiInferenceResponse = _named_class("tensorflow.serving.MultiInferenceResponse")
+SignatureDefMap = _named_class("tensorflow.serving.SignatureDefMap")
+GetModelMetadataRequest = _named_class("tensorflow.serving.GetModelMetadataRequest")
+GetModelMetadataResponse = _named_class("tensorflow.serving.GetModelMetadataResponse")
 
 # tensorflow.serving: ModelService and the server config it reloads
-StatusProto = message_class("tensorflow.serving.StatusProto")
-ModelVersionStatus = message_class("tensorflow.serving.ModelVersionStatus")
-GetModelStatusRequest = message_class("tensorflow.serving.GetModelStatusRequest")
-GetModelStatusResponse = message_class("tensorflow.serving.GetModelStatusResponse")
-FileSystemStoragePathSourceConfig = message_class(
+StatusProto = _named_class("tensorflow.serving.StatusProto")
+ModelVersionStatus = _named_class("tensorflow.serving.ModelVersionStatus")
+GetModelStatusRequest = _named_class("tensorflow.serving.GetModelStatusRequest")
+GetModelStatusResponse = _named_class("tensorflow.serving.GetModelStatusResponse")
+FileSystemStoragePathSourceConfig = _named_class(
     "tensorflow.serving.FileSystemStoragePathSourceConfig"
 )
-ServableVersionPolicy = FileSystemStoragePathSourceConfig.ServableVersionPolicy
-ModelConfig = message_class("tensorflow.serving.ModelConfig")
-ModelConfigList = message_class("tensorflow.serving.ModelConfigList")
-ModelServerConfig = message_class("tensorflow.serving.ModelServerConfig")
-ReloadConfigRequest = message_class("tensorflow.serving.ReloadConfigRequest")
-Metric = message_class("tensorflow.serving.Metric")
-ReloadConfigResponse = message_class("tensorflow.serving.ReloadConfigResponse")
+ServableVersionPolicy: type[typing.Any] = FileSystemStoragePathSourceConfig.ServableVersionPolicy
+ModelConfig = _named_class("tensorflow.serving.ModelConfig")
+ModelConfigList = _named_class("tensorflow.serving.ModelConfigList")
+ModelServerConfig = _named_class("tensorflow.serving.ModelServerConfig")
+ReloadConfigRequest = _named_class("tensorflow.serving.ReloadConfigRequest")
+Metric = _named_class("tensorflow.serving.Metric")
+ReloadConfigResponse = _named_class("tensorflow.serving.ReloadConfigResponse")
 
 # tensorflow.serving: request logs and warmup records
-SamplingConfig = message_class("tensorflow.serving.SamplingConfig")
-LogMetadata = message_class("tensorflow.serving.LogMetadata")
-ClassifyLog = message_class("tensorflow.serving.ClassifyLog")
-RegressLog = message_class("tensorflow.serving.RegressLog")
-PredictLog = message_class("tensorflow.serving.PredictLog")
-MultiInferenceLog = message_class("tensorflow.serving.MultiInferenceLog")
-PredictionLog = message_class("tensorflow.serving.PredictionLog")
+SamplingConfig = _named_class("tensorflow.serving.SamplingConfig")
+LogMetadata = _named_class("tensorflow.serving.LogMetadata")
+ClassifyLog = _named_class("tensorflow.serving.ClassifyLog")
+RegressLog = _named_class("tensorflow.serving.RegressLog")
+PredictLog = _named_class("tensorflow.serving.PredictLog")
+MultiInferenceLog = _named_class("tensorflow.serving.MultiInferenceLog")
+PredictionLog = _named_class("tensorflow.serving.PredictionLog")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wire.protos import messages
 
@@ -31,8 +31,11 @@ class RpcMethod:
         """The HTTP/2 path gRPC sends, e.g. "/tensorflow.serving.PredictionService/Predict"."""
         return f"/{self.service}/{self.name}"
 
-    def bind(self, channel: grpc.Channel) -> grpc.UnaryUnaryMultiCallable:
-        """Return a callable that sends `request` messages over channel and parses the reply."""
+    def bind(self, channel: grpc.Channel) -> grpc.UnaryUnaryMultiCallable[Any, Any]:
+        """Return a callable that sends `request` messages over channel and parses the reply.
+
+        Its requests and replies are typed Any, as the message classes' fields are.
+        """
         return channel.unary_unary(
             self.path,
             request_serializer=self.request.SerializeToString,
