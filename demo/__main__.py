@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -25,7 +26,7 @@ VERIFY_MODELS = ("tabular", "digits", "regressor")
 
 def held_out(models: Path, name: str, version: int, count: int) -> list[dict[str, np.ndarray]]:
     """Single-example inputs taken from the version's warmup requests (held-out test data)."""
-    rows = []
+    rows: list[dict[str, np.ndarray]] = []
     for record in read_records(warmup_path(models / name / str(version))):
         if record.WhichOneof("log_type") != "predict_log":
             continue
@@ -35,15 +36,15 @@ def held_out(models: Path, name: str, version: int, count: int) -> list[dict[str
     return rows[:count]
 
 
-def json_instance(row: dict[str, np.ndarray]) -> dict:
-    def value(array: np.ndarray):
+def json_instance(row: dict[str, np.ndarray]) -> dict[str, Any]:
+    def value(array: np.ndarray) -> Any:
         item = array[0]
         return {"b64": base64.b64encode(item).decode()} if isinstance(item, bytes) else item.item()
 
     return {k: value(v) for k, v in row.items()}
 
 
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -56,7 +57,9 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
     raise SystemExit("server did not start in time")
 
 
-def show(models: Path, rest: str, stub, examples: int) -> None:
+def show(
+    models: Path, rest: str, stub: prediction_service_pb2_grpc.PredictionServiceStub, examples: int
+) -> None:
     print(f"{'model':<13} {'via':<5} {'prediction':<28} {'latency':>9}")
     for name, version, path in [
         ("tabular", 1, "labels/stable"),

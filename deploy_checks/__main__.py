@@ -13,7 +13,7 @@ import time
 
 from deploy_checks import dashboard, rules
 from deploy_checks.kustomize import RenderError, render_overlay, render_overlay_text
-from deploy_checks.layout import ROOT, overlays
+from deploy_checks.layout import DASHBOARD, PROMETHEUS_RULE, ROOT, RULE_TESTS, RULES, overlays
 from deploy_checks.schemas import KUBERNETES_VERSIONS, validation_problems
 from deploy_checks.tools import ToolMissing
 
@@ -41,14 +41,14 @@ def check() -> int:
                 f"{' and '.join(KUBERNETES_VERSIONS)} ({kinds}) in {took:.1f}s"
             )
     for name, problems in [
-        (f"rules {rules.RULES.relative_to(ROOT)} (promtool)", rules.promtool_problems()),
+        (f"rules {RULES.relative_to(ROOT)} (promtool)", rules.promtool_problems()),
         (
-            f"rule tests {rules.RULE_TESTS.relative_to(ROOT)} (promtool test rules)",
+            f"rule tests {RULE_TESTS.relative_to(ROOT)} (promtool test rules)",
             rules.promtool_test_problems(),
         ),
-        (f"{rules.PROMETHEUS_RULE.relative_to(ROOT)}", rules.prometheus_rule_problems()),
+        (f"{PROMETHEUS_RULE.relative_to(ROOT)}", rules.prometheus_rule_problems()),
         (
-            f"dashboard {dashboard.DASHBOARD.relative_to(ROOT)}",
+            f"dashboard {DASHBOARD.relative_to(ROOT)}",
             dashboard.structure_problems(dashboard.load()),
         ),
     ]:

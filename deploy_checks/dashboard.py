@@ -37,7 +37,8 @@ class LabelValuesQuery:
 
 def load(path: Path = DASHBOARD) -> dict[str, Any]:
     """Return the dashboard JSON."""
-    return json.loads(path.read_text())
+    dashboard: dict[str, Any] = json.loads(path.read_text())
+    return dashboard
 
 
 def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:

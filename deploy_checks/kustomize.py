@@ -93,7 +93,9 @@ def render_overlay(name: str, image: str | None = None) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(render_overlay_text(name, image)) if doc]
 
 
-def find_object(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> dict | None:
+def find_object(
+    objects: list[dict[str, Any]], kind: str, name: str | None = None
+) -> dict[str, Any] | None:
     """Return the first object of kind (and name, when given), or None."""
     for obj in objects:
         if obj.get("kind") == kind and name in (None, obj["metadata"]["name"]):

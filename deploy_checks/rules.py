@@ -36,7 +36,8 @@ class AlertTerm:
 
 def load_groups(path: Path = RULES) -> list[dict[str, Any]]:
     """Return the rule groups of a Prometheus rules file."""
-    return yaml.safe_load(path.read_text())["groups"]
+    groups: list[dict[str, Any]] = yaml.safe_load(path.read_text())["groups"]
+    return groups
 
 
 def records(groups: list[dict[str, Any]]) -> dict[str, str]:
@@ -80,7 +81,7 @@ def prometheus_rule_text(groups: list[dict[str, Any]]) -> str:
         },
         "spec": {"groups": groups},
     }
-    body = yaml.dump(rule, Dumper=_BlockDumper, sort_keys=False, width=100)
+    body: str = yaml.dump(rule, Dumper=_BlockDumper, sort_keys=False, width=100)
     return _HEADER.format(source=RULES.relative_to(ROOT).as_posix()) + body
 
 
@@ -134,7 +135,7 @@ def promtool_test_problems(paths: list[Path] | None = None) -> list[str]:
     return []
 
 
-class _BlockDumper(yaml.SafeDumper):
+class _BlockDumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML: no stubs installed
     """Writes multi-line strings (PromQL, descriptions) as literal blocks, as people do."""
 
 

@@ -126,7 +126,7 @@ def validation_problems(objects: list[dict[str, Any]], version: str) -> list[str
     """
     problems = []
     for obj in objects:
-        custom = CUSTOM_SCHEMAS.get((obj.get("apiVersion"), obj.get("kind")))
+        custom = CUSTOM_SCHEMAS.get((obj.get("apiVersion", ""), obj.get("kind", "")))
         try:
             if custom is not None:
                 jsonschema.validate(obj, custom)

@@ -8,12 +8,16 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from export.spec import Task
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Example name -> (version, builder keyword arguments). tabular gets a second, differently
 # trained version so the `stable` and `canary` labels in serving_config/ have two to point at.
-EXAMPLE_PLAN = {
+EXAMPLE_PLAN: dict[str, list[tuple[int, dict[str, Any]]]] = {
     "tabular": [(1, {}), (2, {"hidden_units": 32, "seed": 7})],
     "digits": [(1, {})],
     "regressor": [(1, {})],
@@ -137,8 +141,10 @@ def _run_keras(args: argparse.Namespace) -> list[Path]:
     from export.keras_model import spec_from_keras
     from export.pipeline import export_model
 
-    split = lambda text: [part.strip() for part in text.split(",")] if text else None  # noqa: E731
-    task = "classifier" if args.classify else "regressor" if args.regress else "generic"
+    def split(text: str | None) -> list[str] | None:
+        return [part.strip() for part in text.split(",")] if text else None
+
+    task: Task = "classifier" if args.classify else "regressor" if args.regress else "generic"
     spec = spec_from_keras(
         args.model,
         args.name,

@@ -100,4 +100,5 @@ def write_card(path: Path, card: dict[str, Any]) -> None:
 
 
 def read_card(version_dir: Path) -> dict[str, Any]:
-    return json.loads((version_dir / "assets.extra" / CARD_FILE).read_text())
+    card: dict[str, Any] = json.loads((version_dir / "assets.extra" / CARD_FILE).read_text())
+    return card

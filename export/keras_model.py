@@ -100,7 +100,8 @@ def _load_labels(path: Path, rows: int) -> list[Any]:
     labels = np.load(path, allow_pickle=False).reshape(-1)
     if len(labels) != rows:
         raise ValueError(f"{path} holds {len(labels)} labels for {rows} held-out examples")
-    return labels.tolist()
+    values: list[Any] = labels.tolist()
+    return values
 
 
 def spec_from_keras(

@@ -30,7 +30,7 @@ def _feature_config(spec: InputSpec) -> tf.io.FixedLenFeature:
     return tf.io.FixedLenFeature(list(spec.shape), parse_dtype)
 
 
-class ServingModule(tf.Module):
+class ServingModule(tf.Module):  # type: ignore[misc]  # TensorFlow has no type information
     """The object that is saved: the serving functions and exactly the state they use.
 
     The Keras model itself is not an attribute: TF's saver would then write whatever the
@@ -143,22 +143,22 @@ def build_signatures(
         {s.name: tf.TensorSpec([None, *s.shape], tf_dtype(s), name=s.name) for s in spec.inputs}
     ]
 
-    @tf.function(input_signature=input_signature)
-    def predict(features):
+    @tf.function(input_signature=input_signature)  # type: ignore[untyped-decorator]  # TF: no types
+    def predict(features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         return module.model_outputs(features)
 
     examples_spec = [tf.TensorSpec([None], tf.string, name="inputs")]
 
-    @tf.function(input_signature=examples_spec)
-    def classify(inputs):
+    @tf.function(input_signature=examples_spec)  # type: ignore[untyped-decorator]  # TF: no types
+    def classify(inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         outputs = module.model_outputs(module.parse_examples(inputs))
         scores = outputs["probabilities"]
         batch = tf.shape(scores)[0]
         classes = tf.tile(tf.expand_dims(module.class_names, 0), [batch, 1])
         return {"classes": classes, "scores": scores}
 
-    @tf.function(input_signature=examples_spec)
-    def regress(inputs):
+    @tf.function(input_signature=examples_spec)  # type: ignore[untyped-decorator]  # TF: no types
+    def regress(inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         outputs = module.model_outputs(module.parse_examples(inputs))
         return {"outputs": _as_vector(next(iter(outputs.values())))}
 
@@ -171,6 +171,9 @@ def eager_reference(functions: dict[str, Any]) -> Any:
 
     def reference(signature: str, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         body = functions[signature].python_function
-        return body(inputs) if signature == SERVING_DEFAULT else body(inputs["inputs"])
+        outputs: dict[str, tf.Tensor] = (
+            body(inputs) if signature == SERVING_DEFAULT else body(inputs["inputs"])
+        )
+        return outputs
 
     return reference

@@ -116,9 +116,11 @@ class SessionBundle:
             options = config_pb2.RunOptions(timeout_in_ms=timeout.milliseconds)
             buffer = pywrap_tf_session.TF_NewBufferFromString(options.SerializeToString())
         try:
-            return pywrap_tf_session.TF_SessionRun_wrapper(
+            # The untyped wrapper answers one numpy array per fetch.
+            results: list[np.ndarray] = pywrap_tf_session.TF_SessionRun_wrapper(
                 self.session._session, buffer, feed_dict, fetches, [], None
             )
+            return results
         finally:
             if buffer is not None:
                 pywrap_tf_session.TF_DeleteBuffer(buffer)

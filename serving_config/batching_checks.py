@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from google.protobuf.message import Message
+from typing import Any
 
 from serving_config.text_tree import Finding, TextNode, line_of
 
@@ -16,8 +16,11 @@ _POSITIVE_FIELDS = (
 )
 
 
-def check_batching_parameters(params: Message, tree: TextNode) -> list[Finding]:
-    """Values the batch scheduler rejects, and the allowed_batch_sizes rules TF Serving enforces."""
+def check_batching_parameters(params: Any, tree: TextNode) -> list[Finding]:
+    """Values the batch scheduler rejects, and the allowed_batch_sizes rules TF Serving enforces.
+
+    params is a BatchingParameters message (typed Any: its fields have no stubs).
+    """
     findings: list[Finding] = []
     for name in _POSITIVE_FIELDS:
         if params.HasField(name) and getattr(params, name).value <= 0:

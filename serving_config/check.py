@@ -6,9 +6,9 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
-from google.protobuf.message import Message
 
 from serving_config.batching_checks import check_batching_parameters
 from serving_config.model_checks import check_model_server_config
@@ -22,6 +22,13 @@ from serving_config.schema import (
     parse_text,
 )
 from serving_config.text_tree import Finding, TextNode, line_of, read_text_tree
+
+if TYPE_CHECKING:
+    from google._upb._message import Descriptor as UpbDescriptor
+
+# What a message class's DESCRIPTOR is as the protobuf stubs see it: with the upb backend it
+# is the C type, which isinstance() still accepts as a Descriptor.
+MessageDescriptor: TypeAlias = "Descriptor | UpbDescriptor"
 
 _UNKNOWN_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "([^"]+)"')
 
@@ -115,7 +122,7 @@ def describe_config(path: str | Path, kind: str | None = None) -> str:
     return f"{count} model{'' if count == 1 else 's'}"
 
 
-def _describe_parse_error(err: ConfigParseError, root: Descriptor) -> str:
+def _describe_parse_error(err: ConfigParseError, root: MessageDescriptor) -> str:
     """Reword text_format's message; for unknown fields name the field and the closest match."""
     match = _UNKNOWN_FIELD.search(err.message)
     if match is None:
@@ -131,10 +138,10 @@ def _describe_parse_error(err: ConfigParseError, root: Descriptor) -> str:
     return f'unknown field "{field}" in {type_name}{hint}'
 
 
-def _field_names(root: Descriptor, full_name: str) -> list[str]:
+def _field_names(root: MessageDescriptor, full_name: str) -> list[str]:
     """Return the field names of the message type full_name reachable from root."""
     seen: set[str] = set()
-    stack = [root]
+    stack: list[MessageDescriptor] = [root]
     while stack:
         descriptor = stack.pop()
         if descriptor.full_name == full_name:
@@ -143,13 +150,18 @@ def _field_names(root: Descriptor, full_name: str) -> list[str]:
         stack.extend(
             f.message_type
             for f in descriptor.fields
-            if f.type == FieldDescriptor.TYPE_MESSAGE and f.message_type.full_name not in seen
+            if f.type == FieldDescriptor.TYPE_MESSAGE
+            and f.message_type is not None  # always set on a message field
+            and f.message_type.full_name not in seen
         )
     return []
 
 
-def _check_monitoring(config: Message, tree: TextNode) -> list[Finding]:
-    """The Prometheus path must be an absolute URL path, as the exporter matches it exactly."""
+def _check_monitoring(config: Any, tree: TextNode) -> list[Finding]:
+    """The Prometheus path must be an absolute URL path, as the exporter matches it exactly.
+
+    config is a MonitoringConfig message (typed Any: its fields have no stubs).
+    """
     path = config.prometheus_config.path
     if path and not path.startswith("/"):
         line = line_of(tree, "prometheus_config", "path")

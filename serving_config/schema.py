@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from google.protobuf import (
     descriptor_pb2,
@@ -149,8 +149,10 @@ def message_class(kind_or_class: KindOrClass) -> type[Message]:
     return kind_or_class
 
 
-def parse_text(kind_or_class: KindOrClass, text: str) -> Message:
+def parse_text(kind_or_class: KindOrClass, text: str) -> Any:
     """Parse a text proto into a new message of the given kind (e.g. "batching") or class.
+
+    The message is typed Any: its fields are made at run time from descriptors without stubs.
 
     Raises:
         KeyError: the kind is not one of KINDS.

@@ -125,8 +125,8 @@ class _TreeReader:
         name = start.text
         if name == "[":  # Extension or Any type URL: [type.googleapis.com/pkg.Msg]
             parts = []
-            while (token := self._next()).text != "]":
-                parts.append(token.text)
+            while (part := self._next()).text != "]":
+                parts.append(part.text)
             name = "[" + "".join(parts) + "]"
         token = self._peek()
         if token is not None and token.text == ":":

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeAlias
 
 from tensorflow_serving.config.file_system_storage_path_source_pb2 import (
     FileSystemStoragePathSourceConfig,
 )
 
-ServableVersionPolicy = FileSystemStoragePathSourceConfig.ServableVersionPolicy
+ServableVersionPolicy: TypeAlias = FileSystemStoragePathSourceConfig.ServableVersionPolicy
 
 _INT64_MAX = 2**63 - 1
 _VERSION_NAME = re.compile(r"[0-9]+")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -33,7 +34,7 @@ def normalized_features(names: list[str], x_train: np.ndarray) -> tuple[dict[str
 def fit_classifier(
     model: keras.Model,
     splits: data.Splits,
-    prepare,
+    prepare: Callable[[np.ndarray], Any],
     learning_rate: float,
     epochs: int,
     verbose: int,
