@@ -8,11 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
+from tensorflow_serving.apis import predict_pb2
 
-from wire.tfrecord import read_tfrecords
-
-WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
+from exported import ExportedError, latest_version_dir, read_warmup_logs, warmup_path
 
 
 class WorkloadError(RuntimeError):
@@ -31,18 +29,6 @@ class Workload:
     @property
     def rest_path(self) -> str:
         return f"/v1/models/{self.model}:predict"
-
-
-def latest_version(model_dir: Path) -> Path:
-    """The highest numbered version folder, the one a `latest` policy serves.
-
-    Raises:
-        WorkloadError: there is no numbered version folder.
-    """
-    versions = [p for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()]
-    if not versions:
-        raise WorkloadError(f"no numbered version under {model_dir}")
-    return max(versions, key=lambda p: int(p.name))
 
 
 def _json_value(value: np.generic) -> object:
@@ -74,15 +60,24 @@ def load_workload(models_root: Path, model: str = "tabular") -> Workload:
             f"{model_dir} does not exist; export it with "
             f"`python -m export examples --base-dir {models_root}`"
         )
-    version_dir = latest_version(model_dir)
-    warmup = version_dir / WARMUP_FILE
+    try:
+        version_dir = latest_version_dir(models_root, model)
+    except ExportedError as err:
+        raise WorkloadError(str(err)) from err
+    warmup = warmup_path(version_dir)
     if not warmup.exists():
         raise WorkloadError(f"{warmup} does not exist")
-    for record in read_tfrecords(warmup):
-        entry = prediction_log_pb2.PredictionLog.FromString(record)
+    try:
+        logs = read_warmup_logs(version_dir)
+    except (ExportedError, OSError) as err:
+        raise WorkloadError(f"cannot read {warmup}: {err}") from err
+    for entry in logs:
         if entry.WhichOneof("log_type") != "predict_log":
             continue
-        request = entry.predict_log.request
+        # As TF Serving's own message class: its gRPC stub and tf.make_ndarray take it.
+        request = predict_pb2.PredictRequest.FromString(
+            entry.predict_log.request.SerializeToString()
+        )
         if all(t.tensor_shape.dim[0].size == 1 for t in request.inputs.values()):
             request.model_spec.name = model
             request.model_spec.ClearField("version")

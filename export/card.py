@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from export.spec import ServingSpec
+from exported.layout import CARD_FILE
 
-CARD_FILE = "model_card.json"
 HISTOGRAM_BINS = 10
 
 

@@ -12,11 +12,10 @@ import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from export.spec import SERVING_DEFAULT, ServingSpec
+from exported.layout import REFERENCE_FILE, TEST_SPLIT_FILE
 
 log = logging.getLogger(__name__)
 
-REFERENCE_FILE = "reference_sample.tfrecord"
-TEST_SPLIT_FILE = "test_split.tfrecord"
 MAX_REFERENCE_ROWS = 500
 ROWS_PER_RECORD = 64
 SAMPLE_SEED = 20261127

@@ -15,14 +15,10 @@ from tensorflow_serving.apis import (
 )
 
 from export.spec import CLASSIFY, REGRESS, SERVING_DEFAULT, InputSpec, ServingSpec
+from exported.layout import warmup_path as warmup_path  # where the file goes in a version
 
-WARMUP_FILE = "tf_serving_warmup_requests"
 MAX_RECORDS = 1000  # TF Serving refuses to load a version whose warmup file has more.
 PREDICT_BATCH_SIZES = (1, 1, 1, 4, 8)
-
-
-def warmup_path(version_dir: Path) -> Path:
-    return version_dir / "assets.extra" / WARMUP_FILE
 
 
 def to_example(spec: list[InputSpec], row: dict[str, np.ndarray]) -> tf.train.Example:

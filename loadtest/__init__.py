@@ -10,7 +10,7 @@ Locust subprocess.
 from __future__ import annotations
 
 from loadtest.gate import Slo, check_slo, load_slo
-from loadtest.heldout import HeldOut, held_out_examples, version_dir
+from loadtest.heldout import HeldOut, held_out_examples
 from loadtest.runner import LoadTestError, prepare, run_load
 from loadtest.settings import LoadSettings
 from loadtest.summary import RequestSummary, RunSummary
@@ -27,5 +27,4 @@ __all__ = [
     "load_slo",
     "prepare",
     "run_load",
-    "version_dir",
 ]

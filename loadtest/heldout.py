@@ -1,8 +1,7 @@
-"""Held-out examples of an exported version, read from its warmup file and model card."""
+"""Held-out examples of an exported version for load: its warmup requests, joined per signature."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -10,12 +9,10 @@ from typing import Any, Literal
 import numpy as np
 
 from clients.spec import DEFAULT_SIGNATURE
-from loadtest.warmup_records import WarmupRequest, read_warmup_requests, warmup_path
+from exported import WarmupRequest, find_card, read_warmup_requests, warmup_path
 from wire.tensors import make_ndarray
 
-__all__ = ["HeldOut", "example_features", "held_out_examples", "version_dir"]
-
-CARD_FILE = "model_card.json"
+__all__ = ["HeldOut", "example_features", "held_out_examples"]
 
 
 @dataclass(frozen=True)
@@ -43,11 +40,6 @@ class HeldOut:
         return HeldOut(self.kind, self.signature, len(indices), inputs, examples, labels)
 
 
-def version_dir(models_root: Path, model: str, version: int) -> Path:
-    """Where export/ writes a version: <models_root>/<model>/<version>."""
-    return Path(models_root) / model / str(version)
-
-
 def example_features(example: Any) -> dict[str, list[Any]]:
     """A tf.Example message as {feature: list of bytes, floats or ints}."""
     features = {}
@@ -62,11 +54,9 @@ def _matching(requests: list[WarmupRequest], signature: str) -> list[WarmupReque
 
 
 def _labels(directory: Path, rows: int) -> list[Any] | None:
-    card = directory / "assets.extra" / CARD_FILE
-    if not card.is_file():
-        return None
-    labels = json.loads(card.read_text()).get("test_labels")
-    if not isinstance(labels, list) or len(labels) < rows:
+    card = find_card(directory)
+    labels = card.test_labels if card else None
+    if labels is None or len(labels) < rows:
         return None
     return labels[:rows]
 
@@ -79,12 +69,12 @@ def held_out_examples(directory: Path, signature: str | None = None) -> HeldOut:
 
     Raises:
         OSError: the warmup file cannot be read.
-        ValueError: the file is corrupt, holds no request for the signature, or its predict
-            requests do not share input names.
+        ValueError: the warmup file or model card is corrupt (ExportedError), the file holds
+            no request for the signature, or its predict requests do not share input names.
     """
     signature = signature or DEFAULT_SIGNATURE
     path = warmup_path(directory)
-    requests = _matching(read_warmup_requests(path), signature)
+    requests = _matching(read_warmup_requests(directory), signature)
     if not requests:
         raise ValueError(f"{path} holds no request for signature {signature!r}")
     kind = requests[0].kind

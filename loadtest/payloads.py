@@ -11,11 +11,11 @@ import numpy as np
 
 from clients import grpc_messages, rest_json
 from clients.spec import DEFAULT_SIGNATURE, ModelTarget
+from exported import version_path, warmup_path
 from loadtest.generated import generated_inputs
-from loadtest.heldout import HeldOut, held_out_examples, version_dir
+from loadtest.heldout import HeldOut, held_out_examples
 from loadtest.served import ServedModel
 from loadtest.settings import LoadSettings
-from loadtest.warmup_records import warmup_path
 from wire import protos
 
 __all__ = ["Batch", "Workload", "build_workload"]
@@ -144,7 +144,7 @@ def build_workload(settings: LoadSettings, served: ServedModel) -> Workload:
     signature_name = target.signature_name
     kind = METHOD_KINDS.get(_signature(served, signature_name).get("method_name", ""), "predict")
     directory = (
-        version_dir(settings.models_root, settings.model, served.version)
+        version_path(settings.models_root, settings.model, served.version)
         if settings.models_root
         else None
     )

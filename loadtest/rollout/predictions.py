@@ -16,9 +16,9 @@ from typing import Any, Literal
 import numpy as np
 
 from clients.errors import ServingClientError
-from loadtest.heldout import HeldOut, held_out_examples, version_dir
+from exported import version_path, warmup_path
+from loadtest.heldout import HeldOut, held_out_examples
 from loadtest.rollout.sides import Side
-from loadtest.warmup_records import warmup_path
 
 __all__ = [
     "Answers",
@@ -236,7 +236,7 @@ def load_held_out(
     found: dict[str, HeldOut] = {}
     problems = []
     for side in ("stable", "canary"):
-        directory = version_dir(models_root, model, versions[side])
+        directory = version_path(models_root, model, versions[side])
         try:
             found[side] = held_out_examples(directory, signature)
         except (OSError, ValueError) as err:
@@ -250,4 +250,4 @@ def load_held_out(
             "the two versions' warmup files hold different examples: each side's load "
             "replays its own, so the loads differ in their inputs"
         )
-    return found[side], warmup_path(version_dir(models_root, model, versions[side])), notes
+    return found[side], warmup_path(version_path(models_root, model, versions[side])), notes

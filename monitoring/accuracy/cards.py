@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from exported import ExportedError, find_card, version_path
 
 __all__ = ["CardError", "CardIndex", "VersionCard"]
 
-CARD_PATH = Path("assets.extra") / "model_card.json"
 TASKS = ("classifier", "regressor")
 
 
@@ -48,20 +47,13 @@ class CardIndex:
     def _read(self, model: str, version: int | None) -> VersionCard:
         if version is None:
             return VersionCard(None, None, {}, None)
-        path = self.models_root / model / str(version) / CARD_PATH
-        if not path.is_file():
-            return VersionCard(None, None, {}, None)
         try:
-            card: dict[str, Any] = json.loads(path.read_text())
-        except (OSError, ValueError) as err:
-            raise CardError(f"cannot read the model card {path}: {err}") from err
-        task = card.get("task")
+            card = find_card(version_path(self.models_root, model, version))
+            if card is None:
+                return VersionCard(None, None, {}, None)
+            task, class_names, metrics = card.task, card.class_names, card.test_metrics
+        except ExportedError as err:
+            raise CardError(str(err)) from err
         if task not in TASKS:
-            raise CardError(f"{path}: task must be one of {', '.join(TASKS)}, not {task!r}")
-        metrics = card.get("metrics", {}).get("test", {})
-        if not isinstance(metrics, dict) or not all(
-            isinstance(v, int | float) for v in metrics.values()
-        ):
-            raise CardError(f"{path}: metrics.test must map metric names to numbers")
-        names = card.get("class_names")
-        return VersionCard(task, [str(n) for n in names] if names else None, dict(metrics), path)
+            raise CardError(f"{card.path}: task must be one of {', '.join(TASKS)}, not {task!r}")
+        return VersionCard(task, class_names, metrics, card.path)

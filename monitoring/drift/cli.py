@@ -84,11 +84,12 @@ def _push(check: DriftCheck, gateway: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from exported import version_dir
     from monitoring.drift.check import check_drift
     from monitoring.drift.logged import describe_set_aside, summary_counts
     from monitoring.drift.report import HTML_FILE, ReportError, write_html_report
     from monitoring.drift.summary import SUMMARY_FILE, format_table, summary_dict, write_summary
-    from monitoring.reference import load_reference, version_dir
+    from monitoring.reference import load_reference
 
     try:
         thresholds = Thresholds(

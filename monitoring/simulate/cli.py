@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from exported import version_dir
 from monitoring.drift.simulated import DEFAULT_STRENGTH, KINDS, SimulationError
-from monitoring.reference import ReferenceError, load_reference, version_dir
+from monitoring.reference import ReferenceError, load_reference
 from monitoring.simulate import simulate
 
 __all__ = ["add_arguments", "run"]

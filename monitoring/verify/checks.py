@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from exported import version_path
 from monitoring.verify.compare import card_metrics, compare_outputs
 from monitoring.verify.savedmodel import run_saved_model
 from monitoring.verify.served import ServedRun, send_batches
@@ -121,7 +122,7 @@ def verify_deployment(hosts: dict[str, str], settings: VerifySettings) -> Verify
         hosts, settings.model, settings.version, settings.label, settings.timeout
     )
     version = served[first]
-    version_dir = Path(settings.models_root) / settings.model / str(version)
+    version_dir = version_path(settings.models_root, settings.model, version)
     reference = load_reference(version_dir)
     inputs = reference.test_inputs
     local = run_saved_model(version_dir, reference.signature, inputs, settings.batch_size)

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from clients.spec import ModelTarget
+from exported import version_path, warmup_path
 from loadtest.generated import generated_inputs, input_shape
-from loadtest.heldout import held_out_examples, version_dir
+from loadtest.heldout import held_out_examples
 from loadtest.payloads import build_workload
 from loadtest.served import describe_served_model
 from loadtest.settings import LoadSettings
-from loadtest.warmup_records import warmup_path
 from wire.tensors import make_ndarray
 from wire.tfrecord import masked_crc32c, read_tfrecords
 
@@ -32,7 +32,7 @@ def _tf_records(path: Path) -> list:
 
 @pytest.mark.parametrize("model", MODELS)
 def test_tfrecord_framing_matches_tensorflow(example_models, model) -> None:
-    path = warmup_path(version_dir(example_models, model, 1))
+    path = warmup_path(version_path(example_models, model, 1))
     assert list(read_tfrecords(path)) == _tf_records(path)
 
 
@@ -42,7 +42,7 @@ def test_held_out_inputs_equal_what_tensorflow_reads(example_models, model) -> N
 
     from export.warmup import read_records
 
-    directory = version_dir(example_models, model, 1)
+    directory = version_path(example_models, model, 1)
     logs = [r.predict_log.request for r in read_records(warmup_path(directory))]
     logs = [r for r in logs if r.inputs]
     expected = {
@@ -63,7 +63,7 @@ def test_held_out_inputs_equal_what_tensorflow_reads(example_models, model) -> N
 def test_classify_examples_equal_what_tensorflow_reads(example_models) -> None:
     from export.warmup import read_records
 
-    directory = version_dir(example_models, "tabular", 1)
+    directory = version_path(example_models, "tabular", 1)
     expected = [
         {name: list(f.float_list.value) for name, f in example.features.feature.items()}
         for record in read_records(warmup_path(directory))
@@ -76,7 +76,7 @@ def test_classify_examples_equal_what_tensorflow_reads(example_models) -> None:
 
 
 def test_a_corrupt_warmup_file_is_refused(example_models, tmp_path) -> None:
-    data = warmup_path(version_dir(example_models, "tabular", 1)).read_bytes()
+    data = warmup_path(version_path(example_models, "tabular", 1)).read_bytes()
     flipped = bytearray(data)
     flipped[40] ^= 0xFF
     broken = tmp_path / "broken"
@@ -157,5 +157,5 @@ def test_warmup_payloads_are_rebatched(example_server, example_models) -> None:
     body = json.loads(workload.batches[0].rest_body)
     assert len(body["inputs"]) == 30
     assert all(len(values) == 4 for values in body["inputs"].values())
-    held_out = held_out_examples(version_dir(example_models, "tabular", served.version))
+    held_out = held_out_examples(version_path(example_models, "tabular", served.version))
     assert body["inputs"]["mean_radius"] == held_out.inputs["mean_radius"][:4].tolist()

@@ -9,12 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monitoring.reference import (
-    ReferenceError,
-    latest_version_dir,
-    load_reference,
-    version_dir,
-)
+from exported import latest_version_dir, version_dir
+from monitoring.reference import ReferenceError, load_reference
 
 
 @pytest.mark.parametrize(
