@@ -26,7 +26,7 @@ def test_import_is_measured_in_a_fresh_process() -> None:
     cost = measure_import(ImportCase("json", "import json"), runs=2, warmup_runs=0)
 
     assert cost.runs == 2 and cost.statement == "import json"
-    assert 0 < cost.min_import_seconds <= cost.import_seconds < 5
+    assert 0 < cost.min_import_seconds <= cost.import_seconds
     assert 5 < cost.rss_mb <= cost.peak_rss_mb < 500  # an interpreter is megabytes, not bytes
 
 

@@ -21,6 +21,7 @@ from clients import (
     RetryPolicy,
     ServerUnavailableError,
 )
+from clients.client import DEFAULT_TIMEOUT
 from tests.clients.conftest import MAX_REQUEST_BYTES, TRANSPORTS, make_client
 from tests.serverproc import RunningServer, free_port
 
@@ -106,7 +107,8 @@ def test_hung_server_hits_the_deadline(transport: str, silent_port: int) -> None
         pytest.raises(DeadlineExceededError) as raised,
     ):
         client.predict("half_plus_two", X, timeout=0.5)
-    assert 0.4 < time.monotonic() - started < 3
+    # It waited for the deadline, and gave up on it rather than on the client's 10 s default.
+    assert 0.4 < time.monotonic() - started < DEFAULT_TIMEOUT
     assert isinstance(raised.value.__cause__, cause(client))
 
 
@@ -121,8 +123,9 @@ def test_unreachable_server_after_bounded_retries(transport: str, caplog) -> Non
         make_client(transport, unreachable, retry=policy) as client,
         pytest.raises(ServerUnavailableError) as raised,
     ):
-        client.get_model_status("half_plus_two", timeout=5)
-    assert time.monotonic() - started < 2
+        client.get_model_status("half_plus_two", timeout=30)
+    # It stopped after its three attempts, not at the 30 s deadline.
+    assert time.monotonic() - started < 30
     assert len([r for r in caplog.records if "retrying" in r.message]) == 2
     assert isinstance(raised.value.__cause__, cause(client))
 

@@ -157,7 +157,6 @@ def test_traffic_was_bounded_and_mixed(scraped) -> None:
     outcomes = scraped["outcomes"]
     total = sum(outcomes.values())
     assert 200 <= total <= 1000, outcomes
-    assert scraped["traffic_seconds"] < 20
     assert outcomes["rest", "200"] > 50 and outcomes["grpc", "OK"] > 50, outcomes
     assert outcomes["rest", "404"] and outcomes["rest", "400"] and outcomes["grpc", "NOT_FOUND"]
 
