@@ -37,20 +37,12 @@ from server.rest_json import (
     encode_regress_response,
     parse_body,
 )
-
-try:
-    from wire.protos import Example as OurExample
-except ImportError:  # the protos package is written in parallel; test TF's class meanwhile
-    OurExample = None
+from wire.protos import Example as OurExample
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_CLASSES = [
     pytest.param(example_pb2.Example, id="tf-proto"),
-    pytest.param(
-        OurExample,
-        id="our-proto",
-        marks=pytest.mark.skipif(OurExample is None, reason="wire.protos not ready"),
-    ),
+    pytest.param(OurExample, id="our-proto"),
 ]
 
 

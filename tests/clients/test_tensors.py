@@ -14,21 +14,13 @@ from hypothesis.extra import numpy as hnp
 from tensorflow.core.framework import tensor_pb2
 
 from wire import tensors
+from wire.protos import TensorProto as OurTensorProto
 from wire.tensors import make_ndarray, make_tensor_proto
-
-try:
-    from wire.protos import TensorProto as OurTensorProto
-except ImportError:  # the protos package is written in parallel; test TF's class meanwhile
-    OurTensorProto = None
 
 TfTensorProto = tensor_pb2.TensorProto
 MESSAGE_CLASSES = [
     pytest.param(TfTensorProto, id="tf-proto"),
-    pytest.param(
-        OurTensorProto,
-        id="our-proto",
-        marks=pytest.mark.skipif(OurTensorProto is None, reason="wire.protos not ready"),
-    ),
+    pytest.param(OurTensorProto, id="our-proto"),
 ]
 
 # numpy dtype, DataType number as TensorFlow's types.proto gives it.
