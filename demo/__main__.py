@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tflog
+
+tflog.quiet()
 
 import grpc  # noqa: E402
 import numpy as np  # noqa: E402

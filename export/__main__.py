@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import tflog
+
 if TYPE_CHECKING:
     from export.spec import Task
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+tflog.quiet()
 
 # Example name -> (version, builder keyword arguments). tabular gets a second, differently
 # trained version so the `stable` and `canary` labels in serving_config/ have two to point at.
@@ -119,14 +120,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_list(args: argparse.Namespace) -> int:
-    from export.card import read_card
-    from export.publish import list_versions
+    from exported import list_versions, read_card
 
     base = args.base_dir
     models = sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
     for model_dir in models:
         for version in list_versions(model_dir):
-            card = read_card(model_dir / str(version))
+            card = read_card(model_dir / str(version)).data
             test = card.get("metrics", {}).get("test", {})
             metrics = ", ".join(f"{k}={v:.3f}" for k, v in test.items())
             signatures = ", ".join(card["signatures"])

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import shlex
 import sys
 from collections.abc import Iterator, Sequence
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+import tflog
 from launcher.processes import LOOPBACK, free_port, running
 
 __all__ = [
@@ -55,7 +55,7 @@ class RunningServer:
 def process_env() -> dict[str, str]:
     """The environment of a project process started here: TensorFlow's start-up noise quiet,
     output unbuffered so that its log is current."""
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    return {**tflog.environment(), "PYTHONUNBUFFERED": "1"}
 
 
 def server_answers(rest_url: str, model: str | None = None, timeout: float = 2.0) -> bool:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import threading
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tflog
+
+tflog.quiet()
 
 from server.flags import FlagError, parse_flags, usage, validate, warnings  # noqa: E402
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tflog
+
+tflog.quiet()
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "build" / "test-models"
 

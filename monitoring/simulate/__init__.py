@@ -8,7 +8,6 @@ the server would have logged.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +29,9 @@ ROWS_PER_CALL = 8
 
 def saved_model_predictor(path: Path) -> Predictor:
     """serving_default of the SavedModel at path, as numpy in, numpy out (TensorFlow here)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tflog
+
+    tflog.quiet()
     import tensorflow as tf
 
     signature = tf.saved_model.load(str(path)).signatures["serving_default"]

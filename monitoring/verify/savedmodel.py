@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,9 @@ def run_saved_model(
     Raises:
         SavedModelError: the SavedModel cannot be loaded, has no such signature, or a call fails.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tflog
+
+    tflog.quiet()
     import tensorflow as tf
 
     try:
