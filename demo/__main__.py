@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,9 @@ import requests  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
 
-from export.warmup import read_records, warmup_path  # noqa: E402
+from exported import read_warmup_logs  # noqa: E402
+from launcher import StartError, start_server  # noqa: E402
+from wire.tensors import make_ndarray  # noqa: E402
 
 VERIFY_MODELS = ("tabular", "digits", "regressor")
 
@@ -28,10 +29,10 @@ VERIFY_MODELS = ("tabular", "digits", "regressor")
 def held_out(models: Path, name: str, version: int, count: int) -> list[dict[str, np.ndarray]]:
     """Single-example inputs taken from the version's warmup requests (held-out test data)."""
     rows: list[dict[str, np.ndarray]] = []
-    for record in read_records(warmup_path(models / name / str(version))):
+    for record in read_warmup_logs(models / name / str(version)):
         if record.WhichOneof("log_type") != "predict_log":
             continue
-        inputs = {k: tf.make_ndarray(v) for k, v in record.predict_log.request.inputs.items()}
+        inputs = {k: make_ndarray(v) for k, v in record.predict_log.request.inputs.items()}
         size = len(next(iter(inputs.values())))
         rows.extend({k: v[i : i + 1] for k, v in inputs.items()} for i in range(size))
     return rows[:count]
@@ -43,19 +44,6 @@ def json_instance(row: dict[str, np.ndarray]) -> dict[str, Any]:
         return {"b64": base64.b64encode(item).decode()} if isinstance(item, bytes) else item.item()
 
     return {k: value(v) for k, v in row.items()}
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with code {process.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.3)
-    raise SystemExit("server did not start in time")
 
 
 def show(
@@ -126,35 +114,33 @@ def main() -> int:
     parser.add_argument("--rest-port", type=int, default=8501)
     parser.add_argument("--examples", type=int, default=2, help="held-out examples per model")
     args = parser.parse_args()
-    command = [
-        sys.executable,
-        "-m",
-        "server",
-        f"--port={args.port}",
-        f"--rest_api_port={args.rest_port}",
+    flags = [
         f"--model_config_file={args.config}",
         "--allow_version_labels_for_unavailable_models",
         "--monitoring_config_file=serving_config/monitoring.config",
     ]
-    print("starting:", " ".join(command[1:]))
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log_path = Path("build/demo-server.log")
+    print(f"starting: server --port={args.port} --rest_api_port={args.rest_port}", *flags)
     try:
-        rest = f"http://127.0.0.1:{args.rest_port}"
-        wait_for(f"{rest}/v1/models/tabular", process)
-        with grpc.insecure_channel(f"127.0.0.1:{args.port}") as channel:
-            show(
-                args.models,
-                rest,
-                prediction_service_pb2_grpc.PredictionServiceStub(channel),
-                args.examples,
+        with start_server(
+            flags, log_path, grpc_port=args.port, rest_port=args.rest_port, model="tabular"
+        ) as server:
+            with grpc.insecure_channel(server.grpc) as channel:
+                show(
+                    args.models,
+                    server.rest,
+                    prediction_service_pb2_grpc.PredictionServiceStub(channel),
+                    args.examples,
+                )
+            status = requests.get(f"{server.rest}/v1/models/tabular", timeout=10).json()
+            states = ", ".join(
+                f"v{s['version']} {s['state']}" for s in status["model_version_status"]
             )
-        status = requests.get(f"{rest}/v1/models/tabular", timeout=10).json()
-        states = ", ".join(f"v{s['version']} {s['state']}" for s in status["model_version_status"])
-        print(f"tabular status: {states}")
-        verified = verify(args.models, rest, f"127.0.0.1:{args.port}")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+            print(f"tabular status: {states}")
+            verified = verify(args.models, server.rest, server.grpc)
+    except StartError as err:
+        print(f"demo: {err}", file=sys.stderr)
+        return 1
     print("server stopped")
     if not verified:
         print("demo: verification failed", file=sys.stderr)

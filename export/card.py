@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from export.spec import ServingSpec
-from exported.layout import CARD_FILE
 
 HISTOGRAM_BINS = 10
 
@@ -97,8 +96,3 @@ def build_card(
 def write_card(path: Path, card: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
-
-
-def read_card(version_dir: Path) -> dict[str, Any]:
-    card: dict[str, Any] = json.loads((version_dir / "assets.extra" / CARD_FILE).read_text())
-    return card

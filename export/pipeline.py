@@ -13,6 +13,7 @@ from export.method_names import set_method_names
 from export.signatures import METHOD_NAMES, ServingModule, build_signatures, eager_reference
 from export.spec import SERVING_DEFAULT, ServingSpec
 from export.validate import validate_export
+from exported.layout import assets_dir, card_path
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,7 @@ def _write_saved_model(spec: ServingSpec, staging: Path, version: int) -> None:
     warmup.write_records(warmup.warmup_path(staging), records)
     log.info("wrote %d warmup requests", len(records))
     state = card.saved_state(staging, module.model_variables)
-    card.write_card(
-        staging / "assets.extra" / card.CARD_FILE, card.build_card(spec, version, concrete, state)
-    )
-    reference_data.write_reference_data(spec, staging / "assets.extra", concrete[SERVING_DEFAULT])
+    card.write_card(card_path(staging), card.build_card(spec, version, concrete, state))
+    reference_data.write_reference_data(spec, assets_dir(staging), concrete[SERVING_DEFAULT])
     checked = validate_export(staging, list(concrete), eager_reference(functions))
     log.info("validation passed: %d warmup requests agree with the Keras model", checked)

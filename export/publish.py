@@ -9,6 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from exported.versions import list_versions
+
 log = logging.getLogger(__name__)
 
 STAGING_PREFIX = ".staging-"
@@ -32,21 +34,6 @@ def check_model_name(name: str) -> None:
             f"model name {name!r} is not allowed: use letters, digits, '-', '_' and '.'"
             " (one URL path segment, not '.' or '..')"
         )
-
-
-def parse_version(name: str) -> int | None:
-    """TF Serving's rule: a child folder is a version when its name is a non-negative integer."""
-    if not name.isdigit():
-        return None
-    return int(name)
-
-
-def list_versions(model_dir: Path) -> list[int]:
-    """Numeric versions present under `model_dir`, ascending (empty when it does not exist)."""
-    if not model_dir.is_dir():
-        return []
-    found = (parse_version(p.name) for p in model_dir.iterdir() if p.is_dir())
-    return sorted(v for v in found if v is not None)
 
 
 def next_version(model_dir: Path) -> int:

@@ -18,7 +18,9 @@ CACHE = ROOT / "build" / "test-models"
 
 def _export_sources_digest() -> str:
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "export").rglob("*.py")):
+    # What an export writes and where: the exporter and the layout it takes its names from.
+    sources = [*(ROOT / "export").rglob("*.py"), *(ROOT / "exported").rglob("*.py")]
+    for path in sorted(sources):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

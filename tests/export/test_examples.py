@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from export.card import read_card
 from export.warmup import read_records, warmup_path
+from exported import read_card
 
 VERSIONS = {"tabular": [1, 2], "digits": [1], "regressor": [1]}
 
@@ -161,7 +161,7 @@ def test_tabular_normalization_uses_training_split_only(example_models: Path) ->
 
 @pytest.mark.parametrize("model", ["tabular", "digits", "regressor"])
 def test_model_card(example_models: Path, model: str) -> None:
-    card = read_card(example_models / model / "1")
+    card = read_card(example_models / model / "1").data
     assert card["name"] == model and card["version"] == 1
     assert card["data"]["fingerprint"].startswith("sha256:")
     sizes = card["data"]["splits"]

@@ -17,8 +17,9 @@ import tensorflow as tf
 from export import pipeline
 from export.__main__ import main
 from export.keras_model import spec_from_keras
-from export.publish import PublishError, list_versions
+from export.publish import PublishError
 from export.validate import ValidationError
+from exported import list_versions
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,6 @@ import pytest
 import tensorflow as tf
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 
-from export.card import read_card
 from export.examples import data
 from export.examples.digits import to_pixels
 from export.keras_model import spec_from_keras
@@ -24,6 +23,7 @@ from export.reference_data import (
 )
 from export.spec import feature_name
 from export.warmup import read_records
+from exported import read_card
 
 VERSIONS = [("tabular", 1), ("tabular", 2), ("digits", 1), ("regressor", 1)]
 
@@ -76,7 +76,7 @@ def test_test_split_is_the_whole_held_out_split_in_order(
     rows, sizes = read_rows(root / "assets.extra" / TEST_SPLIT_FILE)
     splits = splits_of(model)
     expected = splits.x_test.reshape(len(splits.x_test), -1)[:, feature_order(model)]
-    assert len(rows) == len(read_card(root)["test_labels"]) == len(splits.y_test)
+    assert len(rows) == len(read_card(root).data["test_labels"]) == len(splits.y_test)
     np.testing.assert_allclose(rows, expected, rtol=1e-6)
     assert max(sizes) <= ROWS_PER_RECORD
 
@@ -138,7 +138,7 @@ def test_byo_export_writes_reference_data_when_given(byo_model: Path, tmp_path: 
     sample, _ = read_rows(root / "assets.extra" / REFERENCE_FILE)
     test_split, _ = read_rows(root / "assets.extra" / TEST_SPLIT_FILE)
     assert len(sample) == MAX_REFERENCE_ROWS
-    assert len(test_split) == len(read_card(root)["test_labels"]) == 20
+    assert len(test_split) == len(read_card(root).data["test_labels"]) == 20
 
 
 def test_byo_export_without_data_skips_reference_data_and_says_so(
