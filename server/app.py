@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent import futures
 from pathlib import Path
 
@@ -86,10 +87,14 @@ class ModelServer:
 
     def _load(self, name: str, version: int, path: Path) -> Servable:
         started = time.perf_counter()
-        hooks = {
-            "on_queue_latency": lambda s: self.metrics.batch_queuing_latency(
-                self._batching.thread_pool_name, s
-            ),
+
+        def on_queue_latency(s: float) -> None:
+            # Only batch schedulers call this, and Servable makes them only when batching is on.
+            assert self._batching is not None
+            self.metrics.batch_queuing_latency(self._batching.thread_pool_name, s)
+
+        hooks: dict[str, Callable[..., None]] = {
+            "on_queue_latency": on_queue_latency,
             "on_batch": self.metrics.batch,
         }
         try:

@@ -53,7 +53,9 @@ def spec_choice(spec: model_pb2.ModelSpec) -> SpecChoice:
     return spec.name, version, spec.version_label or None
 
 
-def metadata_signature_map(signatures: dict) -> get_model_metadata_pb2.SignatureDefMap:
+def metadata_signature_map(
+    signatures: dict[str, meta_graph_pb2.SignatureDef],
+) -> get_model_metadata_pb2.SignatureDefMap:
     result = get_model_metadata_pb2.SignatureDefMap()
     for key, signature in signatures.items():
         result.signature_def[key].CopyFrom(signature)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.protobuf import any_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
+    get_model_status_pb2,
     inference_pb2,
     model_management_pb2,
     model_service_pb2_grpc,
@@ -48,7 +49,8 @@ def _abort(context: grpc.ServicerContext, err: ServingError) -> None:
 
 
 def _request_id(context: grpc.ServicerContext) -> Callable[[], str | None]:
-    return lambda: dict(context.invocation_metadata() or ()).get(REQUEST_ID_KEY)
+    # gRPC gives str values for metadata keys without the "-bin" suffix, such as this one.
+    return lambda: cast("str | None", dict(context.invocation_metadata() or ()).get(REQUEST_ID_KEY))
 
 
 def _fill_spec(target: Any, answer: Answer[Any], signature: str | None = None) -> None:
@@ -57,7 +59,7 @@ def _fill_spec(target: Any, answer: Answer[Any], signature: str | None = None) -
     target.signature_name = answer.signature if signature is None else signature
 
 
-class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):  # type: ignore[misc, unused-ignore]  # untyped base; misc only under strict
     """Requests arrive as TF Serving messages: decode their tensors or examples, let the core
     do the work, encode its answer as the response message."""
 
@@ -65,7 +67,13 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         self._core = core
         self._tensor_content = tensor_content
 
-    def _serve(self, api: str, request: Any, context: grpc.ServicerContext, work: Callable) -> Any:
+    def _serve(
+        self,
+        api: str,
+        request: Any,
+        context: grpc.ServicerContext,
+        work: Callable[[Call, Any], Any],
+    ) -> Any:
         if api == "MultiInference":
             has_spec, name = True, request.tasks[0].model_spec.name if request.tasks else ""
         else:
@@ -168,19 +176,31 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                     result.regression_result.regressions.add(value=number)
         return response
 
-    def Predict(self, request, context):
+    def Predict(
+        self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext
+    ) -> predict_pb2.PredictResponse:
         return self._serve("Predict", request, context, self._predict)
 
-    def Classify(self, request, context):
+    def Classify(
+        self, request: classification_pb2.ClassificationRequest, context: grpc.ServicerContext
+    ) -> classification_pb2.ClassificationResponse:
         return self._serve("Classify", request, context, self._classify)
 
-    def Regress(self, request, context):
+    def Regress(
+        self, request: regression_pb2.RegressionRequest, context: grpc.ServicerContext
+    ) -> regression_pb2.RegressionResponse:
         return self._serve("Regress", request, context, self._regress)
 
-    def MultiInference(self, request, context):
+    def MultiInference(
+        self, request: inference_pb2.MultiInferenceRequest, context: grpc.ServicerContext
+    ) -> inference_pb2.MultiInferenceResponse:
         return self._serve("MultiInference", request, context, self._multi_inference)
 
-    def GetModelMetadata(self, request, context):
+    def GetModelMetadata(
+        self,
+        request: get_model_metadata_pb2.GetModelMetadataRequest,
+        context: grpc.ServicerContext,
+    ) -> get_model_metadata_pb2.GetModelMetadataResponse:
         try:
             if not request.HasField("model_spec"):
                 raise invalid_argument("Missing ModelSpec")
@@ -203,11 +223,15 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         return response
 
 
-class ModelService(model_service_pb2_grpc.ModelServiceServicer):
+class ModelService(model_service_pb2_grpc.ModelServiceServicer):  # type: ignore[misc, unused-ignore]  # untyped base; misc only under strict
     def __init__(self, core: ServingCore) -> None:
         self._core = core
 
-    def GetModelStatus(self, request, context):
+    def GetModelStatus(
+        self,
+        request: get_model_status_pb2.GetModelStatusRequest,
+        context: grpc.ServicerContext,
+    ) -> get_model_status_pb2.GetModelStatusResponse:
         try:
             if not request.HasField("model_spec"):
                 raise invalid_argument("Missing ModelSpec")
@@ -217,7 +241,9 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         except ServingError as err:
             _abort(context, err)
 
-    def HandleReloadConfigRequest(self, request, context):
+    def HandleReloadConfigRequest(
+        self, request: model_management_pb2.ReloadConfigRequest, context: grpc.ServicerContext
+    ) -> model_management_pb2.ReloadConfigResponse:
         response = model_management_pb2.ReloadConfigResponse()
         try:
             self._core.reload(request.config)

@@ -165,7 +165,9 @@ def classify(
         raise invalid_argument(
             f"Tensors class and score should match in shape: {list(classes.shape)} vs {list(scores.shape)}"
         )
-    width = (classes if classes is not None else scores).shape[1]
+    present = classes if classes is not None else scores
+    assert present is not None  # the signature has classes or scores, and run returns all outputs
+    width = present.shape[1]
     result = []
     for row in range(batch):
         labels = classes[row] if classes is not None else [b""] * width

@@ -141,8 +141,8 @@ class ModelRepository:
                     entry.name,
                     entry.base_path,
                 )
-            aspired = served_versions(entry.model_version_policy, found)
-            plans.append((entry.name, {v: found[v] for v in aspired}))
+            aspired_versions = served_versions(entry.model_version_policy, found)
+            plans.append((entry.name, {v: found[v] for v in aspired_versions}))
         for name, aspired in plans:
             self._reconcile(name, aspired)
 
@@ -256,6 +256,7 @@ class ModelRepository:
             state = model.latest() if version is None else model.versions.get(version)
         if state is None or state.state != lc.AVAILABLE:
             raise not_found(f"Servable not found for request: {request}")
+        assert model is not None  # a state is only found in a model
         return model, state
 
     @contextlib.contextmanager
@@ -274,6 +275,7 @@ class ModelRepository:
             model, state = self._find(name, version, label)
             state.in_flight += 1
             servable = state.servable
+            assert servable is not None  # an AVAILABLE version holds its servable
         try:
             yield servable
         finally:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
-from runtime import DEFAULT_SIGNATURE, load_bundle
+from runtime import DEFAULT_SIGNATURE as DEFAULT_SIGNATURE  # re-exported for the server
+from runtime import load_bundle
 from runtime.bundle import RunTimeout
 from server.batching import BatchingOptions, BatchScheduler
 from server.errors import Code, ServingError, invalid_argument
@@ -70,7 +71,7 @@ class Servable:
         path: Path,
         tags: set[str],
         batching: BatchingOptions | None = None,
-        batch_hooks: dict | None = None,
+        batch_hooks: dict[str, Callable[..., None]] | None = None,
     ) -> None:
         self.name = name
         self.version = version

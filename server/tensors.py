@@ -8,11 +8,11 @@ from typing import Any, NamedTuple
 import ml_dtypes
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
-from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+from tensorflow.core.framework import tensor_shape_pb2, types_pb2
+from tensorflow.core.framework.tensor_pb2 import TensorProto
 
 from server.errors import ServingError, invalid_argument
 
-TensorProto = tensor_pb2.TensorProto
 DataType = types_pb2.DataType
 
 # TensorShape::MaxDimensions() and the int64 element count TF can index.
@@ -30,7 +30,7 @@ class _Encoding(NamedTuple):
     carrier: np.dtype
 
 
-def _encoding(numpy_type: DTypeLike, field: str, carrier: DTypeLike = None) -> _Encoding:
+def _encoding(numpy_type: DTypeLike, field: str, carrier: DTypeLike | None = None) -> _Encoding:
     dtype = np.dtype(numpy_type)
     return _Encoding(dtype, field, dtype if carrier is None else np.dtype(carrier))
 
@@ -137,6 +137,7 @@ def tf_dtype(np_dtype: DTypeLike) -> int:
         dtype = np.dtype(np_dtype)
     except TypeError as err:
         raise invalid_argument(f"not a numpy dtype: {np_dtype!r}") from err
+    dt: int | None
     if dtype.kind in "SUO":
         dt = types_pb2.DT_STRING
     else:

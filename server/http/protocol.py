@@ -75,6 +75,7 @@ class HttpConnection(asyncio.Protocol):
             self._process()
         elif len(self._buf) > _PAUSE_BUFFER_BYTES and not self._read_paused:
             self._read_paused = True
+            assert self._transport is not None  # connection_made ran first
             self._transport.pause_reading()
 
     def eof_received(self) -> bool | None:
@@ -168,6 +169,7 @@ class HttpConnection(asyncio.Protocol):
                 body = None
         if body is None and head.expect_continue and not self._continue_sent:
             self._continue_sent = True
+            assert self._transport is not None  # connection_made ran first
             self._transport.write(_CONTINUE)
         return body
 
@@ -201,10 +203,12 @@ class HttpConnection(asyncio.Protocol):
         self._send(data, keep_alive)
         if self._read_paused and not self._closing:
             self._read_paused = False
+            assert self._transport is not None  # connection_made ran first
             self._transport.resume_reading()
         self._process()
 
     def _send(self, data: bytes, keep_alive: bool) -> None:
+        assert self._transport is not None  # connection_made ran first
         self._transport.write(data)
         if not keep_alive:
             self.close()
@@ -217,6 +221,7 @@ class HttpConnection(asyncio.Protocol):
         )
         self._closing = True
         self._buf.clear()
+        assert self._transport is not None  # connection_made ran first
         self._transport.write(encode_response(response, False, False, False))
         if self._peer_eof or (self._discard_left is not None and self._discard_left <= 0):
             self._transport.close()
@@ -233,4 +238,5 @@ class HttpConnection(asyncio.Protocol):
         if self._discard_left is not None:
             self._discard_left -= size
             if self._discard_left <= 0:
+                assert self._transport is not None  # connection_made ran first
                 self._transport.close()

@@ -8,9 +8,11 @@ path would have produced too; anything doubtful goes down the exact path.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from server.errors import Code, ServingError, invalid_argument
 from server.rest_json.input_spec import InputSpec
@@ -42,14 +44,14 @@ def _type_error(value: object, spec: InputSpec) -> ServingError:
 def _numbers(value: object, spec: InputSpec) -> float | int:
     if not is_json_number(value):
         raise _type_error(value, spec)
-    return value if type(value) is float or in_range(value, INT64_RANGE) else as_double(value)  # type: ignore[return-value]
+    return value if type(value) is float or in_range(value, INT64_RANGE) else as_double(value)
 
 
 def _integers(bounds: tuple[int, int]) -> Callable[[object, InputSpec], int]:
     def convert(value: object, spec: InputSpec) -> int:
         if not in_range(value, bounds):
             raise _type_error(value, spec)
-        return value  # type: ignore[return-value]
+        return value
 
     return convert
 
@@ -67,7 +69,7 @@ def _strings(value: object, spec: InputSpec) -> bytes:
 
 
 # tf_dtype_name -> (leaf converter, numpy dtype the converted leaves are collected in).
-_CONVERTERS: dict[str, tuple[Callable[[object, InputSpec], object], object]] = {
+_CONVERTERS: dict[str, tuple[Callable[[object, InputSpec], object], DTypeLike]] = {
     "float": (_numbers, np.float64),
     "double": (_numbers, np.float64),
     "int32": (_integers(INT32_RANGE), np.int64),
@@ -114,10 +116,10 @@ def decode_b64_object(value: object) -> bytes:
         raise invalid_argument(
             f"JSON Value: {json_value_to_string(value)} not formatted correctly for base64 data"
         )
-    return decode_b64_text(value["b64"])  # type: ignore[index]
+    return decode_b64_text(value["b64"])
 
 
-def collect_leaves(value: object, shape: list[int], spec: InputSpec) -> list:
+def collect_leaves(value: object, shape: list[int], spec: InputSpec) -> list[object]:
     """Check `value` against `shape` leaf by leaf and return the converted leaves in order.
 
     Raises:
@@ -125,7 +127,7 @@ def collect_leaves(value: object, shape: list[int], spec: InputSpec) -> list:
     """
     rank = len(shape)
     converter = _CONVERTERS.get(spec.tf_dtype_name)
-    leaves: list = []
+    leaves: list[object] = []
     stack = [(value, 0)]
     while stack:
         item, level = stack.pop()
@@ -161,7 +163,7 @@ def collect_leaves(value: object, shape: list[int], spec: InputSpec) -> list:
     return leaves
 
 
-def leaves_to_array(leaves: list, shape: list[int], spec: InputSpec) -> np.ndarray:
+def leaves_to_array(leaves: list[object], shape: list[int], spec: InputSpec) -> np.ndarray:
     """Assemble converted leaves into an array of `spec.dtype` and `shape`.
 
     Raises:
@@ -210,12 +212,13 @@ def fast_array(value: object, spec: InputSpec) -> np.ndarray | None:
     return array.astype(spec.dtype, copy=False)
 
 
-def _holds_bool(value: list, rank: int) -> bool:
+def _holds_bool(value: list[Any], rank: int) -> bool:
     """numpy silently reads true/false as 1/0 next to numbers; TF Serving rejects them."""
-    flat: object = value
+    # Nested lists: numpy found `rank` levels, so every item above the last is a list.
+    flat: Iterable[Any] = value
     for _ in range(rank - 1):
-        flat = itertools.chain.from_iterable(flat)  # type: ignore[arg-type]
-    return bool in set(map(type, flat))  # type: ignore[arg-type]
+        flat = itertools.chain.from_iterable(flat)
+    return bool in set(map(type, flat))
 
 
 def dense_tensor(value: object, spec: InputSpec) -> np.ndarray:

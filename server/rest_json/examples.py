@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from tensorflow.core.example import example_pb2, feature_pb2
 
@@ -29,6 +31,7 @@ def _unexpected_type(name: str, value: object) -> Exception:
 
 def _element(name: str, value: object, kind: str | None) -> tuple[str, object]:
     """The feature kind (`int64`, `float`, `bytes`) of one element and its value."""
+    converted: object
     if value is None or type(value) is list:
         raise _unexpected_type(name, value)
     if type(value) is dict and not is_b64_object(value):
@@ -52,7 +55,7 @@ def _element(name: str, value: object, kind: str | None) -> tuple[str, object]:
 
 def _feature(name: str, content: object) -> feature_pb2.Feature:
     kind: str | None = None
-    values: list = []
+    values: list[object] = []
     for value in content if type(content) is list else [content]:
         kind, converted = _element(name, value, kind)
         values.append(converted)
@@ -74,10 +77,11 @@ def _example(value: object) -> bytes:
     example = example_pb2.Example()
     for name, content in value.items():
         example.features.feature[name].CopyFrom(_feature(name, content))
-    return example.SerializeToString()
+    serialized: bytes = example.SerializeToString()  # tensorflow has no type information
+    return serialized
 
 
-def decode_examples(doc: dict, method: str) -> tuple[list[bytes], bytes | None]:
+def decode_examples(doc: dict[str, Any], method: str) -> tuple[list[bytes], bytes | None]:
     """Turn a parsed classify or regress body into serialized Examples.
 
     Returns the serialized examples in request order and the serialized `context` Example,

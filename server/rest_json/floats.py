@@ -17,7 +17,8 @@ _FLOAT32 = struct.Struct("<f")
 def _to_float32(value: float) -> float:
     """Round a double to the nearest float32 (C's cast), overflowing to infinity."""
     try:
-        return _FLOAT32.unpack(_FLOAT32.pack(value))[0]
+        rounded: float = _FLOAT32.unpack(_FLOAT32.pack(value))[0]
+        return rounded
     except OverflowError:
         return math.copysign(math.inf, value)
 
@@ -84,7 +85,8 @@ def _six_digits_round_trip(flat: np.ndarray, x: np.ndarray, double: bool) -> np.
     values = x.tolist()
     for index in np.flatnonzero(unsure).tolist():
         ok[index] = _round_trips(format(values[index], "g"), values[index], double)
-    return ok & np.isfinite(x)
+    exact: np.ndarray = ok & np.isfinite(x)  # numpy's stubs type the ufunc's result as Any
+    return exact
 
 
 def format_float_array(array: np.ndarray) -> list[str]:

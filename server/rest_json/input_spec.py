@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 # numpy dtype name -> TF's DataTypeString name, as messages print it. The reverse map is
 # derived; "string" maps to object arrays holding bytes.
@@ -53,7 +54,7 @@ class InputSpec:
         object.__setattr__(self, "dtype", np.dtype(self.dtype))
 
     @classmethod
-    def for_numpy(cls, dtype: object) -> InputSpec:
+    def for_numpy(cls, dtype: DTypeLike) -> InputSpec:
         """The spec for a numpy dtype (e.g. `tf.float32.as_numpy_dtype`)."""
         dtype = np.dtype(dtype)
         name = tf_name_of(dtype)

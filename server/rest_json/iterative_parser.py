@@ -10,6 +10,7 @@ from __future__ import annotations
 import json.decoder
 import math
 import re
+from typing import Any
 
 INVALID_VALUE = "Invalid value."
 _EMPTY = "The document is empty."
@@ -67,11 +68,13 @@ def parse_document(text: str, pos: int = 0) -> object:
         JsonSyntaxError: where and why rapidjson's iterative parser would stop.
     """
     size = len(text)
-    stack: list = []  # open containers; a dict's pending key sits in `keys`
-    keys: list = []
+    stack: list[Any] = []  # open containers; a dict's pending key sits in `keys`
+    keys: list[str | None] = []
     state = _START
     while True:
-        pos = _WHITESPACE.match(text, pos).end()
+        spaces = _WHITESPACE.match(text, pos)
+        assert spaces is not None  # the pattern matches the empty string
+        pos = spaces.end()
         char = text[pos] if pos < size else "\0"
         if char == "\0":
             raise JsonSyntaxError(_STATE_ERRORS[state], pos)
@@ -80,7 +83,7 @@ def parse_document(text: str, pos: int = 0) -> object:
                 value, pos = stack.pop(), pos + 1
                 keys.pop()
             elif char in "[{":
-                container: list | dict = [] if char == "[" else {}
+                container: list[object] | dict[str, object] = [] if char == "[" else {}
                 stack.append(container)
                 keys.append(None)
                 state = _ARRAY_INITIAL if char == "[" else _OBJECT_INITIAL
@@ -184,7 +187,9 @@ def _string(text: str, start: int) -> tuple[str, int]:
     pos = start + 1
     escaped = False
     while True:
-        pos = _PLAIN_CHARS.match(text, pos).end()
+        plain = _PLAIN_CHARS.match(text, pos)
+        assert plain is not None  # the pattern matches the empty string
+        pos = plain.end()
         char = text[pos] if pos < size else "\0"
         if char == '"':
             break
@@ -200,7 +205,7 @@ def _string(text: str, start: int) -> tuple[str, int]:
             raise JsonSyntaxError(_BAD_ESCAPE, pos)
     if not escaped:
         return text[start + 1 : pos], pos + 1
-    return json.decoder.scanstring(text, start + 1, True)[0], pos + 1
+    return json.decoder.scanstring(text, start + 1, True)[0], pos + 1  # type: ignore[attr-defined]  # undocumented: not in typeshed
 
 
 def _unicode_escape(text: str, backslash: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from typing import Any
 
 from server.errors import invalid_argument
 from server.rest_json.iterative_parser import JsonSyntaxError, parse_document
@@ -36,7 +37,7 @@ def _byte_offset(text: str, position: int) -> int:
     return len(text[:position].encode("utf-8", "surrogatepass"))
 
 
-def parse_body(body: bytes) -> dict:
+def parse_body(body: bytes) -> dict[str, Any]:
     """Parse a request body as TF Serving does and return its root object.
 
     Accepts NaN, Infinity, -Infinity, Inf and -Inf outside strings, ignores anything after
@@ -51,7 +52,9 @@ def parse_body(body: bytes) -> dict:
     if not body:
         raise invalid_argument("JSON Parse error: The document is empty")
     text = body.decode("utf-8", "surrogateescape")
-    start = _LEADING.match(text).end()
+    leading = _LEADING.match(text)
+    assert leading is not None  # the pattern matches the empty string
+    start = leading.end()
     root: object = None
     parsed = False
     if not _needs_careful_parser(body):
@@ -72,7 +75,7 @@ def parse_body(body: bytes) -> dict:
     return root
 
 
-def signature_name_of(doc: dict) -> str:
+def signature_name_of(doc: dict[str, Any]) -> str:
     """The request's `signature_name`, `serving_default` when absent or empty.
 
     Raises:

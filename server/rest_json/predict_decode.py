@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from server.errors import ServingError, invalid_argument
@@ -35,7 +37,7 @@ class _InstanceColumn:
     def __init__(self, spec: InputSpec) -> None:
         self.spec = spec
         self.shape: list[int] | None = None
-        self.leaves: list = []
+        self.leaves: list[object] = []
 
     def add(self, value: object) -> None:
         shape = dense_shape(value)
@@ -68,7 +70,7 @@ def _wrap(index: int, error: ServingError, key: str | None = None) -> ServingErr
     )
 
 
-def _rows_of_values(instances: list, name: str, spec: InputSpec) -> dict[str, np.ndarray]:
+def _rows_of_values(instances: list[Any], name: str, spec: InputSpec) -> dict[str, np.ndarray]:
     array = fast_array(instances, spec)
     if array is not None:
         return {name: array}
@@ -86,7 +88,7 @@ def _rows_of_values(instances: list, name: str, spec: InputSpec) -> dict[str, np
 
 
 def _scalar_float_columns(
-    instances: list, names: list[str], specs: dict[str, InputSpec]
+    instances: list[Any], names: list[str], specs: dict[str, InputSpec]
 ) -> dict[str, np.ndarray] | None:
     """All float inputs at once when every value is a plain JSON number (one input per feature).
 
@@ -108,7 +110,7 @@ def _scalar_float_columns(
         return {name: table[:, j].astype(specs[name].dtype) for j, name in enumerate(names)}
 
 
-def _rows_of_objects(instances: list, specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
+def _rows_of_objects(instances: list[Any], specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
     names = set(specs)
     if all(_is_element_object(item) and item.keys() == names for item in instances):
         floats = [n for n in sorted(names) if specs[n].tf_dtype_name in ("float", "double")]
@@ -116,9 +118,9 @@ def _rows_of_objects(instances: list, specs: dict[str, InputSpec]) -> dict[str, 
             _scalar_float_columns(instances, floats, specs) if len(floats) > 1 else None
         ) or {}
         for name in names - columns.keys():
-            columns[name] = fast_array([item[name] for item in instances], specs[name])
+            columns[name] = fast_array([item[name] for item in instances], specs[name])  # type: ignore[assignment]  # a None is checked for next
         if all(array is not None for array in columns.values()):
-            return columns  # type: ignore[return-value]
+            return columns
     slow: dict[str, _InstanceColumn] = {}
     for index, instance in enumerate(instances):
         if not _is_element_object(instance):
@@ -138,7 +140,7 @@ def _rows_of_objects(instances: list, specs: dict[str, InputSpec]) -> dict[str, 
     return {name: column.array(len(instances)) for name, column in slow.items()}
 
 
-def _decode_rows(doc: dict, specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
+def _decode_rows(doc: dict[str, Any], specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
     instances = doc["instances"]
     if type(instances) is not list:
         raise invalid_argument(
@@ -177,7 +179,7 @@ def _decode_columns(value: object, specs: dict[str, InputSpec]) -> dict[str, np.
 
 
 def decode_predict_request(
-    doc: dict, input_specs: dict[str, InputSpec]
+    doc: dict[str, Any], input_specs: dict[str, InputSpec]
 ) -> tuple[dict[str, np.ndarray], str]:
     """Turn a parsed predict body into input tensors, as TF Serving's REST handler does.
 

@@ -47,7 +47,8 @@ def tensor_tokens(array: np.ndarray, name: str) -> list[str]:
     if kind in "iu":
         return list(map(str, array.ravel().tolist()))
     if kind == "b":
-        return np.where(array.ravel(), "true", "false").tolist()
+        words: list[str] = np.where(array.ravel(), "true", "false").tolist()
+        return words
     if kind in "OSU":
         as_b64 = name.endswith(_BYTES_SUFFIX)
         return [_string_token(item, as_b64) for item in array.ravel().tolist()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from server.errors import invalid_argument
 from server.rest_json.floats import format_float
@@ -14,7 +15,7 @@ def _label_text(label: str | bytes) -> str:
     return json.dumps(label, ensure_ascii=False)
 
 
-def encode_classify_response(classes: list[list[tuple[str | bytes, float]]]) -> bytes:
+def encode_classify_response(classes: Sequence[Sequence[tuple[str | bytes, float]]]) -> bytes:
     """`{"results": [[[label, score], ...], ...]}`, one inner list per example.
 
     Scores are float32 values written with TF Serving's float formatter.

@@ -6,6 +6,7 @@ import contextlib
 import decimal
 import json
 import math
+from typing import Any
 
 from server.rest_json.floats import format_float
 from server.rest_json.values import as_double, is_json_integer
@@ -103,7 +104,7 @@ class _Writer:
         else:
             self.put(_scalar_text(value, top_level=False))
 
-    def container(self, open_: str, close: str, items: list, depth: int, keyed: bool) -> None:
+    def container(self, open_: str, close: str, items: list[Any], depth: int, keyed: bool) -> None:
         self.put(open_)
         if not items:
             self.put(close)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import TypeGuard
 
 from server.errors import ServingError, invalid_argument
 
@@ -29,12 +30,12 @@ def is_json_integer(value: object) -> bool:
     return type(value) is int and _RAPIDJSON_INT_RANGE[0] <= value < _RAPIDJSON_INT_RANGE[1]
 
 
-def is_json_number(value: object) -> bool:
+def is_json_number(value: object) -> TypeGuard[int | float]:
     """True for any JSON number: integers, decimals and the NaN/Infinity tokens."""
     return type(value) is int or type(value) is float
 
 
-def in_range(value: object, bounds: tuple[int, int]) -> bool:
+def in_range(value: object, bounds: tuple[int, int]) -> TypeGuard[int]:
     """True when `value` is a JSON integer inside the half-open `bounds`."""
     return type(value) is int and bounds[0] <= value < bounds[1]
 
@@ -47,7 +48,7 @@ def as_double(value: int | float) -> float:
         return float("inf") if value > 0 else float("-inf")
 
 
-def is_b64_object(value: object) -> bool:
+def is_b64_object(value: object) -> TypeGuard[dict[str, str]]:
     """True for `{"b64": "<string>"}`: exactly one key, `b64`, holding a string."""
     return type(value) is dict and len(value) == 1 and type(value.get(B64_KEY)) is str
 
