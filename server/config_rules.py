@@ -8,8 +8,8 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from server import lifecycle as lc
 from server.errors import Code, ServingError, failed_precondition, invalid_argument
+from serving_config.startup_rules import refusals
 
-PLATFORM = "tensorflow"
 # The log collector types the request logging extension knows (server/request_logging.py).
 LOG_COLLECTOR_TYPES = frozenset({"tfrecord"})
 
@@ -17,41 +17,16 @@ LOG_COLLECTOR_TYPES = frozenset({"tfrecord"})
 def validate_config(
     config: model_server_config_pb2.ModelServerConfig, request_logging: bool = False
 ) -> None:
-    """Raises ServingError with TF Serving's message for a config it would refuse.
-
-    A logging_config is refused unless request_logging (the extension) is on.
+    """Raises ServingError with TF Serving's code and message for a config it would refuse
+    (serving_config.startup_rules), then for a logging_config the request logging extension
+    (request_logging) cannot honour.
     """
-    kind = config.WhichOneof("config")
-    if kind == "custom_model_config":
-        raise ServingError(
-            Code.UNIMPLEMENTED, "ModelServer does not yet support custom model config."
-        )
-    seen: set[str] = set()
-    for entry in config.model_config_list.config:
-        if entry.name in seen:
-            raise invalid_argument(
-                f"Illegal to list model {entry.name} multiple times in config list"
-            )
-        seen.add(entry.name)
-        if not (entry.base_path.startswith("/") or "://" in entry.base_path):
-            raise invalid_argument(
-                f"Expected model {entry.name} to have an absolute path or URI; got base_path()={entry.base_path}"
-            )
-        if not entry.model_platform:
-            raise invalid_argument(
-                "Illegal setting neither ModelServerConfig::model_type (deprecated) nor "
-                f"ModelServerConfig::model_platform, model name is {entry.name}"
-            )
-        if entry.model_platform != PLATFORM:
-            raise ServingError(
-                Code.NOT_FOUND,
-                f"Model {entry.name} requested unsupported platform {entry.model_platform}",
-            )
-        if entry.HasField("logging_config"):
-            if not request_logging:
-                # As in TF Serving's open-source build, which supplies no request-logger creator.
-                raise invalid_argument("No request-logger-creator provided.")
-            _check_logging_config(entry)
+    for refusal in refusals(config, request_logging=request_logging):
+        raise ServingError(Code[refusal.code], refusal.message)
+    if request_logging:
+        for entry in config.model_config_list.config:
+            if entry.HasField("logging_config"):
+                _check_logging_config(entry)
 
 
 def _check_logging_config(entry: model_server_config_pb2.ModelConfig) -> None:

@@ -6,17 +6,15 @@ from pathlib import Path
 
 from tensorflow_serving.config.model_server_config_pb2 import ModelConfig, ModelServerConfig
 
+from serving_config.startup_rules import PLATFORM, Refusal, refusals
 from serving_config.text_tree import Finding, TextNode, line_of
 from serving_config.versions import (
     CONTAINER_MODELS_ROOT,
     describe_policy,
     find_versions,
-    is_uri,
     resolve_base_path,
     served_versions,
 )
-
-_PLATFORM = "tensorflow"
 
 
 def check_model_server_config(
@@ -24,71 +22,71 @@ def check_model_server_config(
 ) -> list[Finding]:
     """Return what is wrong with config; tree is the same text's field tree, for line numbers."""
     findings: list[Finding] = []
-    if config.HasField("custom_model_config"):
-        findings.append(
-            (
-                line_of(tree, "custom_model_config"),
-                "custom_model_config is not supported: tensorflow_model_server stops with "
-                '"ModelServer does not yet support custom model config."; use model_config_list',
+    refused = refusals(config)
+    for refusal in refused:
+        if refusal.model is None:  # custom_model_config: the config as a whole
+            findings.append(
+                (
+                    line_of(tree, refusal.field),
+                    "custom_model_config is not supported: tensorflow_model_server stops with "
+                    f'"{refusal.message}"; use model_config_list',
+                )
             )
-        )
     nodes = [node for block in tree.all("model_config_list") for node in block.all("config")]
     first_lines: dict[str, int] = {}
     for index, model in enumerate(config.model_config_list.config):
         node = nodes[index] if index < len(nodes) else None
-        findings.extend(_check_identity(model, node, first_lines))
+        own = [refusal for refusal in refused if refusal.model == index]
+        findings.extend(_check_identity(model, node, own, first_lines))
         findings.extend(_check_versions(model, node, models_root))
     return findings
 
 
 def _check_identity(
-    model: ModelConfig, node: TextNode | None, first_lines: dict[str, int]
+    model: ModelConfig,
+    node: TextNode | None,
+    refused: list[Refusal],
+    first_lines: dict[str, int],
 ) -> list[Finding]:
-    """Name, base_path, platform and logging: what TF Serving's ServerCore refuses at startup."""
+    """What TF Serving's ServerCore refuses at startup (serving_config.startup_rules) in this
+    model's entry, each at its line and with advice; and a model without a name."""
     findings: list[Finding] = []
     name_line = line_of(node, "name")
     who = f'model "{model.name}"' if model.name else "model with no name"
     if not model.name:
         findings.append((line_of(node), "model has no name"))
-    elif model.name in first_lines:
-        findings.append(
-            (
-                name_line,
-                f"{who} is listed more than once (first at line {first_lines[model.name]}); "
-                "TF Serving refuses the whole config",
-            )
-        )
-    else:
+    elif model.name not in first_lines:
         first_lines[model.name] = name_line
-    if not model.base_path:
-        findings.append((name_line, f"{who}: base_path is missing"))
-    elif not model.base_path.startswith("/") and not is_uri(model.base_path):
-        findings.append(
-            (
-                line_of(node, "base_path"),
+    for refusal in refused:
+        line = line_of(node, refusal.field)
+        if refusal.rule == "duplicate-name" and not model.name:
+            continue  # "model has no name" says it
+        if refusal.rule == "duplicate-name":
+            message = (
+                f"{who} is listed more than once (first at line {first_lines[model.name]}); "
+                "TF Serving refuses the whole config"
+            )
+        elif refusal.rule == "relative-base-path" and not model.base_path:
+            line, message = name_line, f"{who}: base_path is missing"
+        elif refusal.rule == "relative-base-path":
+            message = (
                 f'{who}: base_path "{model.base_path}" is not absolute; '
-                "TF Serving needs an absolute path or a URI",
+                "TF Serving needs an absolute path or a URI"
             )
-        )
-    if not model.model_platform:
-        findings.append((name_line, f'{who}: model_platform is missing; set it to "{_PLATFORM}"'))
-    elif model.model_platform != _PLATFORM:
-        findings.append(
-            (
-                line_of(node, "model_platform"),
-                f'{who}: model_platform "{model.model_platform}" is not "{_PLATFORM}", '
-                "the only platform tensorflow_model_server registers",
+        elif refusal.rule == "no-platform":
+            message = f'{who}: model_platform is missing; set it to "{PLATFORM}"'
+        elif refusal.rule == "unknown-platform":
+            message = (
+                f'{who}: model_platform "{model.model_platform}" is not "{PLATFORM}", '
+                "the only platform tensorflow_model_server registers"
             )
-        )
-    if model.HasField("logging_config"):
-        findings.append(
-            (
-                line_of(node, "logging_config"),
+        else:  # logging-config
+            message = (
                 f"{who}: logging_config is not supported by the open-source "
-                'tensorflow_model_server, which fails to start with "No request-logger-creator '
-                'provided."; remove it',
+                f'tensorflow_model_server, which fails to start with "{refusal.message}"; '
+                "remove it"
             )
-        )
+        findings.append((line, message))
     return findings
 
 
