@@ -5,7 +5,7 @@ With --enable_request_logging_extension, a model's
 sampling_config { sampling_rate: 0.1 } }`` makes the server log a sample of that model's
 successful predict, classify and regress calls, over REST and gRPC, as PredictionLog records
 in `/logs/name-<UTC time>-<pid>-<n>.tfrecord` files: the format of the client library's
-request logs (clients.request_log), written by the same writer, off the request path.
+request logs (the requestlog package), written by the same writer, off the request path.
 The request id is the caller's `X-Request-Id` header or `x-request-id` gRPC metadata, else a
 random one. per_task_sampling_configs and custom_logging_config are ignored.
 """
