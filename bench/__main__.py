@@ -8,6 +8,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import tflog
 
@@ -129,7 +130,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_clients_parser(commands: argparse._SubParsersAction) -> None:
+def _add_clients_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     clients = commands.add_parser(
         "clients",
         help="import cost, tensor conversion and gRPC overhead of clients/ against TensorFlow's",
@@ -181,7 +182,8 @@ def _clients(args: argparse.Namespace, command: str) -> int:
     from bench.report import environment
     from bench.tables import verdict
 
-    counts = dict(CLIENTS_QUICK if args.quick else CLIENTS_FULL)
+    # options field -> value: ints and floats, then the command line's
+    counts: dict[str, Any] = dict(CLIENTS_QUICK if args.quick else CLIENTS_FULL)
     for key in ("import_runs", "requests"):
         if getattr(args, key) is not None:
             counts[key] = getattr(args, key)
@@ -209,7 +211,8 @@ def _server(args: argparse.Namespace, command: str) -> int:
     from bench.tables import markdown, verdict
     from bench.workload import WorkloadError
 
-    counts = dict(QUICK if args.quick else FULL)
+    # options field -> value: ints, then the command line's
+    counts: dict[str, Any] = dict(QUICK if args.quick else FULL)
     for key in ("requests", "warmup", "baseline_requests", "requests_per_client"):
         if getattr(args, key) is not None:
             counts[key] = getattr(args, key)

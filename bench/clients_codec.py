@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ class Codec:
     name: str
     encode: Callable[[np.ndarray], Any]
     decode: Callable[[Any], np.ndarray]
-    tensor_class: type
+    tensor_class: type[Any]  # the TensorProto message class (protobuf classes are dynamic)
 
 
 def clients_codec() -> Codec:
@@ -79,7 +79,7 @@ def _calls_per_sample(call: Callable[[], object], min_seconds: float) -> int:
 
 
 def best_of(
-    calls: dict[str, Callable[[], object]], repeat: int, min_seconds: float
+    calls: Mapping[str, Callable[[], object]], repeat: int, min_seconds: float
 ) -> dict[str, float]:
     """Best per-call microseconds of each call over `repeat` samples, the calls alternating.
 
@@ -100,7 +100,8 @@ def _float_val_bytes(array: np.ndarray, tensor_class: type) -> bytes:
     proto = tensor_class(dtype=DT_FLOAT, float_val=array.ravel().tolist())
     for size in array.shape:
         proto.tensor_shape.dim.add(size=size)
-    return proto.SerializeToString()
+    serialized: bytes = proto.SerializeToString()
+    return serialized
 
 
 def _check(decoded: np.ndarray, array: np.ndarray, what: str) -> None:

@@ -8,9 +8,10 @@ import logging
 import pstats
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import numpy as np
@@ -78,7 +79,9 @@ class GrpcPaths:
 
 
 @contextlib.contextmanager
-def _bare_stub(target: str, options: list[tuple[str, object]]) -> Iterator[Call]:
+def _bare_stub(
+    target: str, options: list[tuple[str, object]]
+) -> Iterator[Callable[[], Any]]:  # the call returns a PredictResponse
     # Imported here: TensorFlow takes seconds to load, and only this path needs it.
     import tensorflow as tf
     from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
@@ -99,7 +102,8 @@ def profile_calls(call: Call, calls: int, limit: int = 12) -> list[dict[str, obj
     """cProfile of `calls` calls: the functions with the most own time, in us per call."""
     profiler = cProfile.Profile()
     profiler.runcall(lambda: [call() for _ in range(calls)])
-    stats = pstats.Stats(profiler).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
+    # {(file, line, name): (cc, nc, tt, ct, callers)}
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]  # not in typeshed
     rows = [
         {
             "function": f"{Path(file).name}:{line}({name})",
@@ -163,7 +167,9 @@ def time_grpc_paths(
 
 def client_request_bytes(x: np.ndarray) -> bytes:
     """The PredictRequest the client sends for x, serialized."""
-    return grpc_messages.predict_request(ModelTarget(MODEL), {INPUT: x}, None).SerializeToString()
+    request = grpc_messages.predict_request(ModelTarget(MODEL), {INPUT: x}, None)
+    serialized: bytes = request.SerializeToString()
+    return serialized
 
 
 @contextlib.contextmanager

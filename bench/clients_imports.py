@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from bench.processes import ROOT
 
@@ -184,5 +185,5 @@ def import_profile(statement: str, limit: int = 8, min_ms: float = 2.0) -> list[
         package = owner.split(".")[0]
         totals[package] = totals.get(package, 0.0) + ms
     rows = [{"package": p, "ms": ms} for p, ms in totals.items() if ms >= min_ms]
-    rows.sort(key=lambda row: row["ms"], reverse=True)
+    rows.sort(key=lambda row: cast(float, row["ms"]), reverse=True)  # ms: the floats above
     return rows[:limit]

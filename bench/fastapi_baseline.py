@@ -12,6 +12,7 @@ import argparse
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -24,10 +25,10 @@ from bench.processes import HOST
 log = logging.getLogger(__name__)
 
 
-class KeywordTFSMLayer(keras.layers.TFSMLayer):
+class KeywordTFSMLayer(keras.layers.TFSMLayer):  # type: ignore[misc, unused-ignore]  # Keras: Any
     """TFSMLayer for signatures that take named inputs: the dict is passed as keywords."""
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
         return self.call_endpoint_fn(**inputs)
 
 

@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.measure import Latency, Throughput
-from bench.tables import markdown
+from bench.tables import Document, markdown
 
 FLOOR_TARGET = 1.3  # our p50 at most this many times the floor's
 BASELINE_TARGET = 20.0  # our REST p50 at least this many times faster than FastAPI's
@@ -45,7 +45,7 @@ class ServerBenchResult:
 
 def environment(command: str) -> dict[str, object]:
     """Where and when the benchmark ran: command, date, CPUs, Python and package versions."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in PACKAGES:
         try:
             versions[package] = metadata.version(package)
@@ -74,7 +74,7 @@ def _target(name: str, value: float, limit: float, met: bool) -> dict[str, objec
     return {"name": name, "value": value, "limit": limit, "met": met}
 
 
-def to_document(result: ServerBenchResult, env: dict[str, object]) -> dict[str, object]:
+def to_document(result: ServerBenchResult, env: dict[str, object]) -> Document:
     """The JSON document: measurements, floors, ratios, throughput and target verdicts."""
     floors = {
         "grpc": _floor(result.grpc_echo, result.signature_call),

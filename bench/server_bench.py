@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -92,7 +92,9 @@ def _echo(transport: str, reply: bytes, options: ServerBenchOptions) -> tuple[Mo
 
 
 @contextlib.contextmanager
-def _grpc_predict(port: int, request: predict_pb2.PredictRequest) -> Iterator[Call]:
+def _grpc_predict(
+    port: int, request: predict_pb2.PredictRequest
+) -> Iterator[Callable[[], predict_pb2.PredictResponse]]:
     channel = grpc_channel(port)
     stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
     try:
@@ -160,7 +162,7 @@ def run_server_bench(options: ServerBenchOptions) -> ServerBenchResult:
         grpc_echo_spec, grpc_echo_port = _echo("grpc", grpc_reply, options)
         http_echo_spec, http_echo_port = _echo("http", rest_reply, options)
         stack.enter_context(run_modules([grpc_echo_spec, http_echo_spec], options.logs))
-        calls = {
+        calls: dict[str, Call] = {
             "grpc": grpc_ours,
             "rest": rest_ours,
             # The gRPC echo listens on Predict's path: the very same stub and request are used.

@@ -42,4 +42,5 @@ class ObjectSignatureCall:
         }
 
     def __call__(self) -> dict[str, tf.Tensor]:
-        return self._function(**self._tensors)
+        outputs: dict[str, tf.Tensor] = self._function(**self._tensors)  # the signature's
+        return outputs

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from loadtest.gate import Slo, check_slo, load_slo
@@ -234,4 +235,5 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return args.handler(args)
+    handler: Callable[[argparse.Namespace], int] = args.handler  # set_defaults(handler=...)
+    return handler(args)

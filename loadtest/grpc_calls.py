@@ -15,7 +15,7 @@ def enable_gevent() -> None:
     """
     global _gevent_enabled
     if not _gevent_enabled:
-        from grpc.experimental import gevent as grpc_gevent
+        import grpc.experimental.gevent as grpc_gevent
 
         grpc_gevent.init_gevent()
         _gevent_enabled = True

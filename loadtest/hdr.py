@@ -161,7 +161,7 @@ class LatencyRecorder:
     def merge(self, data: dict[str, Any]) -> None:
         """Add what another recorder's to_dict() or drain() returned."""
         for key, names in data["names"].items():
-            self.names.setdefault(key, tuple(names))  # type: ignore[arg-type]
+            self.names.setdefault(key, tuple(names))
         for field in ("latency", "service"):
             target = getattr(self, field)
             for key, blob in data[field].items():

@@ -19,12 +19,14 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gevent
 from locust import events
 from locust.env import Environment
+from locust.event import EventHook
 from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
@@ -80,13 +82,27 @@ def _state() -> RunState:
     return STATE
 
 
+_Handler = TypeVar("_Handler", bound=Callable[..., None])
+
+
+def _listener(hook: EventHook) -> Callable[[_Handler], _Handler]:
+    """hook.add_listener, typed: it adds the handler and returns it (Locust leaves it unannotated)."""
+
+    def add(handler: _Handler) -> _Handler:
+        add_listener: Callable[[_Handler], object] = hook.add_listener
+        add_listener(handler)
+        return handler
+
+    return add
+
+
 def _role(environment: Environment) -> str:
     if isinstance(environment.runner, MasterRunner):
         return "master"
     return "worker" if isinstance(environment.runner, WorkerRunner) else "local"
 
 
-@events.init.add_listener
+@_listener(events.init)
 def on_init(environment: Environment, **_: Any) -> None:
     global STATE
     state = STATE = RunState(_role(environment))
@@ -106,7 +122,7 @@ def on_init(environment: Environment, **_: Any) -> None:
         lag = (context or {}).get(LAG_KEY)
         state.recorder.record(request_type, name, response_time, started, lag)
 
-    environment.events.request.add_listener(on_request)
+    _listener(environment.events.request)(on_request)
     if state.cpu.role == "worker":
 
         def on_report(client_id: str, data: dict[str, Any]) -> None:
@@ -114,7 +130,7 @@ def on_init(environment: Environment, **_: Any) -> None:
             hdr = state.recorder.drain()
             data[REPORT_KEY] = {"hdr": hdr, "cpu": usage, "workload": state.workload}
 
-        environment.events.report_to_master.add_listener(on_report)
+        _listener(environment.events.report_to_master)(on_report)
     if state.cpu.role == "master":
 
         def on_worker_report(client_id: str, data: dict[str, Any]) -> None:
@@ -126,17 +142,19 @@ def on_init(environment: Environment, **_: Any) -> None:
                 state.worker_cpu[client_id] = report["cpu"]
             state.workload = state.workload or report["workload"]
 
-        environment.events.worker_report.add_listener(on_worker_report)
+        _listener(environment.events.worker_report)(on_worker_report)
 
 
-@events.test_start.add_listener
+@_listener(events.test_start)
 def on_test_start(environment: Environment, **_: Any) -> None:
     state = _state()
+    runner = environment.runner
+    assert runner is not None, "Locust's runner fires test_start"
     options = environment.parsed_options
     state.started = state.started or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     if state.cpu.role != "worker" and SETTINGS.rate:
         # Custom options travel to the workers with each spawn message.
-        users = max(1, environment.runner.target_user_count)
+        users = max(1, runner.target_user_count)
         state.user_rate = SETTINGS.rate / users
         if options is not None:
             options.loadtest_user_rate = state.user_rate
@@ -149,7 +167,7 @@ def on_test_start(environment: Environment, **_: Any) -> None:
     except Exception as err:  # a run without its workload must stop, whatever the cause
         logger.error("cannot prepare the load test: %s", err)
         environment.process_exit_code = 2
-        gevent.spawn(environment.runner.quit)
+        gevent.spawn(runner.quit)
         return
     state.cpu.start()
     state.sampler = gevent.spawn(_sample_cpu, state.cpu)
@@ -180,7 +198,7 @@ def _sample_cpu(watch: CpuWatch) -> None:
         watch.sample()
 
 
-@events.test_stop.add_listener
+@_listener(events.test_stop)
 def on_test_stop(environment: Environment, **_: Any) -> None:
     state = _state()
     if state.sampler is not None:
@@ -189,7 +207,7 @@ def on_test_stop(environment: Environment, **_: Any) -> None:
     state.cpu.stop()
 
 
-@events.quit.add_listener
+@_listener(events.quit)
 def on_quit(exit_code: int, **_: Any) -> None:
     # `quit` comes after the runner has stopped and, on a master, after the workers' last reports.
     state = STATE

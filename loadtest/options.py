@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import overload
 
 from launcher import add_local_server_arguments
 from loadtest.settings import DEFAULT_HOSTS, ENDPOINTS, PAYLOADS, TRANSPORTS, parse_duration
@@ -12,6 +13,10 @@ from loadtest.settings import DEFAULT_HOSTS, ENDPOINTS, PAYLOADS, TRANSPORTS, pa
 __all__ = ["add_run_options", "add_slo_options", "env_default"]
 
 
+@overload
+def env_default(name: str, default: str) -> str: ...
+@overload
+def env_default(name: str, default: str | None = None) -> str | None: ...
 def env_default(name: str, default: str | None = None) -> str | None:
     """The value of LOADTEST_<name>, else default."""
     return os.environ.get(f"LOADTEST_{name}", default)

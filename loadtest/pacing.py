@@ -109,7 +109,8 @@ class CpuWatch:
 
     def _cpu(self) -> float:
         times = self._process.cpu_times()
-        return times.user + times.system
+        seconds: float = times.user + times.system  # psutil is untyped; its CPU times are floats
+        return seconds
 
     def _update(self) -> None:
         assert self.usage is not None and self._started is not None

@@ -33,7 +33,8 @@ def read_results(files: ReportFiles) -> dict[str, Any]:
         OSError: it cannot be read (Locust did not get to write it).
         ValueError: it is not JSON.
     """
-    return json.loads(files.hdr_json.read_text())
+    results: dict[str, Any] = json.loads(files.hdr_json.read_text())  # the locustfile's dict
+    return results
 
 
 def _settings_record(settings: LoadSettings) -> dict[str, Any]:

@@ -140,7 +140,7 @@ def _run_locust(
     return results
 
 
-def _stop_after_interrupt(process: subprocess.Popen) -> int:
+def _stop_after_interrupt(process: subprocess.Popen[bytes]) -> int:
     """Let Locust, which had the same Ctrl-C from the terminal, write its reports and exit;
     interrupt it ourselves if it did not get one, and kill it if it hangs."""
     for action, grace in ((None, 15.0), (signal.SIGINT, 30.0), (signal.SIGKILL, None)):

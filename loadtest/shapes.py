@@ -10,7 +10,7 @@ A stages file is JSON, TOML or YAML:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,8 @@ def stages_shape(stages: Sequence[Stage]) -> type:
         """Users per stage, from the stages file."""
 
         def tick(self) -> tuple[int, float] | None:
-            stage = stage_at(stages, self.get_run_time())
+            run_time: Callable[[], float] = self.get_run_time  # seconds; unannotated in Locust
+            stage = stage_at(stages, run_time())
             return None if stage is None else (stage.users, stage.spawn_rate)
 
     return StagesShape

@@ -116,6 +116,7 @@ class GrpcUser(WorkloadMixin, User):
         # The request messages are built before the run (converting 30 inputs per call would
         # count as server latency) and sent as they are; a load test must see every failure,
         # so nothing is retried.
+        assert self.host is not None, "Locust or the locustfile sets the host before users start"
         self.client = GrpcClient(self.host, timeout=self.timeout, retry=NO_RETRY)
 
     def on_stop(self) -> None:
@@ -149,7 +150,7 @@ class GrpcUser(WorkloadMixin, User):
 _USERS = {"rest": RestUser, "grpc": GrpcUser, "rest-httpuser": PlainHttpUser}
 
 
-def user_class(transport: str, timeout: float) -> type[User]:
+def user_class(transport: str, timeout: float) -> type[RestUser | PlainHttpUser | GrpcUser]:
     """The concrete user class for a transport ("rest", "grpc" or "rest-httpuser").
 
     Raises:

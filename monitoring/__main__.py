@@ -6,6 +6,7 @@ import argparse
 import importlib
 import logging
 import sys
+from collections.abc import Callable
 
 # subcommand -> module with add_arguments(parser) and run(args) -> exit code. Modules are
 # imported only for the command that runs: drift needs pandas and Evidently, verify TensorFlow.
@@ -36,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     module.add_arguments(sub)
     args = sub.parse_args(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return module.run(args)
+    run: Callable[[argparse.Namespace], int] = module.run  # each command module's run(args)
+    return run(args)
 
 
 if __name__ == "__main__":

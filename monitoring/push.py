@@ -114,12 +114,12 @@ def _families(samples: Sequence[Sample], grouping: Mapping[str, str]) -> list[Me
     for sample in samples:
         if not _METRIC_NAME.match(sample.name):
             raise ValueError(f"{sample.name!r} is not a Prometheus metric name")
-        for key, value in sample.labels.items():
+        for key, label_value in sample.labels.items():
             if not _LABEL_NAME.match(key) or key.startswith("__") or key in _RESERVED_LABELS:
                 raise ValueError(f"{sample.name}: {key!r} is not a usable label name")
-            if key in grouping and grouping[key] != value:
+            if key in grouping and grouping[key] != label_value:
                 raise ValueError(
-                    f"{sample.name}: label {key}={value!r} contradicts the grouping "
+                    f"{sample.name}: label {key}={label_value!r} contradicts the grouping "
                     f"{key}={grouping[key]!r}"
                 )
         try:

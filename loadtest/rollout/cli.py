@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import overload
 
 from clients.errors import ServingClientError
 from launcher import add_local_server_arguments
@@ -113,6 +114,10 @@ def _tolerances(args: argparse.Namespace) -> Tolerances:
     return base.merged({name: getattr(args, name) for name in DEFAULT_TOLERANCES.to_dict()})
 
 
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: str | None = None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"{ENV_PREFIX}{name}", default)
 

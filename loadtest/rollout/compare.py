@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from loadtest.rollout.load import LoadResult
 from loadtest.rollout.predictions import PredictionComparison
@@ -13,6 +13,14 @@ from loadtest.rollout.tolerances import Tolerances
 __all__ = ["Check", "breaches", "latency_checks", "load_checks", "prediction_checks"]
 
 BREACH = "canary worse"
+
+
+class _Shown(TypedDict):
+    """The numbers side by side, for a Check's stable, canary and change."""
+
+    stable: str
+    canary: str
+    change: str
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ def latency_checks(canary: LoadResult, stable: LoadResult, tol: Tolerances) -> l
         c, s = getattr(canary.latency, key), getattr(stable.latency, key)
         ratio = _ratio(c, s)
         limit = gated.get(key)
-        common = {"stable": f"{s:.3f}", "canary": f"{c:.3f}", "change": f"{ratio:.2f}x"}
+        common: _Shown = {"stable": f"{s:.3f}", "canary": f"{c:.3f}", "change": f"{ratio:.2f}x"}
         if limit is None:
             checks.append(Check(f"{label} ms", **common))
             continue
@@ -77,7 +85,7 @@ def load_checks(canary: LoadResult, stable: LoadResult, tol: Tolerances) -> list
         ),
     ]
     if canary.count == 0:
-        reason = f"{BREACH}: no request to the canary completed"
+        reason: str | None = f"{BREACH}: no request to the canary completed"
         checks.append(Check("completed", "yes", "no", passed=False, reason=reason))
         return checks
     increase = canary.error_rate - stable.error_rate
@@ -126,7 +134,7 @@ def _agreement(comparison: PredictionComparison, tol: Tolerances) -> Check:
 def prediction_checks(comparison: PredictionComparison, tol: Tolerances) -> list[Check]:
     """Agreement, and accuracy (classes) or MAE (values) where the held-out labels are known."""
     if comparison.canary_error is not None:
-        reason = f"{BREACH}: held-out predictions failed: {comparison.canary_error}"
+        reason: str | None = f"{BREACH}: held-out predictions failed: {comparison.canary_error}"
         return [Check("predictions", "ok", "failed", passed=False, reason=reason)]
     checks = [_agreement(comparison, tol)]
     if comparison.kind == "values" and comparison.max_relative_difference is not None:

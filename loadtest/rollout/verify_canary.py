@@ -52,7 +52,7 @@ def verify_canary(
         return None, [], [f"canary not verified: {err}"]
     except (ServingClientError, ValueError) as err:
         logger.warning("the canary failed its verification: %s", err)
-        reason = f"{BREACH}: verification failed: {err}"
+        reason: str | None = f"{BREACH}: verification failed: {err}"
         return (
             "verify canary",
             [Check("verification", "", "failed", passed=False, reason=reason)],

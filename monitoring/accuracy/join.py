@@ -90,7 +90,8 @@ def logged_answers(call: LoggedCall, task: str, card: VersionCard) -> np.ndarray
             return np.asarray(outputs[CLASS_ID_OUTPUT]).reshape(-1)
         for name in SCORE_OUTPUTS:
             if name in outputs and np.asarray(outputs[name]).ndim == 2:
-                return np.asarray(outputs[name]).argmax(axis=1)
+                best: np.ndarray = np.asarray(outputs[name]).argmax(axis=1)
+                return best
     else:
         numeric = [n for n in sorted(outputs) if np.asarray(outputs[n]).dtype.kind in "iuf"]
         if len(numeric) == 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,8 @@ class AccuracyReport:
         lines = [header]
         for g in self.groups:
             version = "?" if g.version is None else str(g.version)
-            for j in g.judgements or [None]:
+            judgements: Sequence[Judgement | None] = g.judgements or [None]
+            for j in judgements:
                 cells = ["", "", "", "", ""]
                 if j is not None:
                     base = "" if j.baseline is None else f"{j.baseline:.4f}"

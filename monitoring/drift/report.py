@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitoring.drift.frames import Column
 from monitoring.drift.thresholds import Thresholds
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +21,7 @@ class ReportError(RuntimeError):
     """Evidently could not build or save the HTML report."""
 
 
-def _frame(columns: dict[str, Column], prediction: Column | None):
+def _frame(columns: dict[str, Column], prediction: Column | None) -> pd.DataFrame:
     import pandas as pd
 
     data = {name: column.values for name, column in columns.items()}
@@ -48,6 +52,7 @@ def write_html_report(
     with_prediction = reference_prediction is not None and current_prediction is not None
     everything = dict(reference)
     if with_prediction:
+        assert reference_prediction is not None  # with_prediction: both predictions given
         everything["prediction"] = reference_prediction
     definition = DataDefinition(
         numerical_columns=[n for n, c in everything.items() if c.kind == "numeric"],

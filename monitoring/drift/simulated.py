@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 
 import numpy as np
 
@@ -41,7 +42,7 @@ def _encode(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _images(values: np.ndarray, change) -> np.ndarray:
+def _images(values: np.ndarray, change: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     return np.asarray([_encode(change(_decode(bytes(png)))) for png in values], dtype=object)
 
 
@@ -73,7 +74,8 @@ def _low_group(labels: np.ndarray, task: str, classes: int) -> np.ndarray:
     """Rows of the lower half of classes (classifiers) or below the median label."""
     if task == "classifier":
         return labels.astype(np.int64) < max(classes // 2, 1)
-    return labels < np.median(labels)
+    low: np.ndarray = labels < np.median(labels)
+    return low
 
 
 def pick_rows(

@@ -17,7 +17,7 @@ def latest_available(client: Any, model: str) -> int:
         ValueError: no version is AVAILABLE.
     """
     states = client.get_model_status(model)
-    available = [status.version for status in states if status.state == AVAILABLE]
+    available: list[int] = [status.version for status in states if status.state == AVAILABLE]
     if not available:
         listed = ", ".join(f"{s.version} {s.state}" for s in states) or "none"
         raise ValueError(f"no version of {model} is AVAILABLE (versions: {listed})")
