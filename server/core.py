@@ -190,7 +190,12 @@ class ServingCore:
         with self.repository.acquire(*choice) as servable:
             inputs = decode(servable.signature_defs.get(resolved))
             outputs = inference.predict(
-                servable.signature_defs, self._run(servable, call), signature, inputs, output_filter
+                servable.signature_defs,
+                self._run(servable, call),
+                signature,
+                inputs,
+                output_filter,
+                servable.input_dtypes,
             )
             answer = Answer(servable.name, servable.version, resolved, outputs)
         self._log(call, "predict", inputs, answer)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -24,13 +24,27 @@ REGRESS_OUTPUTS = "outputs"
 
 
 def check_predict_inputs(
-    signature: meta_graph_pb2.SignatureDef, inputs: dict[str, np.ndarray]
+    signature: meta_graph_pb2.SignatureDef,
+    inputs: dict[str, np.ndarray],
+    numpy_dtypes: Mapping[str, np.dtype] | None = None,
 ) -> None:
     """TF Serving's input checks: the alias set must match, dtypes must equal the signature's.
+
+    numpy_dtypes, the signature's input dtypes as numpy dtypes (Servable.input_dtypes), lets
+    the common case (every alias, every dtype exact) pass without naming anything.
 
     Raises:
         ServingError: INVALID_ARGUMENT naming the extra, missing or mistyped inputs.
     """
+    if (
+        numpy_dtypes is not None
+        and len(inputs) == len(numpy_dtypes)
+        and all(
+            (want := numpy_dtypes.get(alias)) is not None and array.dtype == want
+            for alias, array in inputs.items()
+        )
+    ):
+        return
     expected, sent = set(signature.inputs), set(inputs)
     if expected != sent:
         extra = ",".join(sorted(sent - expected))
@@ -69,6 +83,7 @@ def predict(
     signature_name: str,
     inputs: dict[str, np.ndarray],
     output_filter: Sequence[str] = (),
+    input_dtypes: Mapping[str, Mapping[str, np.dtype] | None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run a predict signature; outputs restricted to `output_filter` when it is not empty.
 
@@ -80,7 +95,7 @@ def predict(
     signature = signatures.get(name)
     if signature is None:
         raise failed_precondition(f'Serving signature key "{name}" not found.')
-    check_predict_inputs(signature, inputs)
+    check_predict_inputs(signature, inputs, (input_dtypes or {}).get(name))
     check_output_filter(signature, output_filter)
     # Only the filtered outputs are fetched, so the graph computes no more than they need.
     return run(name, inputs, tuple(output_filter))

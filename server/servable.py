@@ -17,6 +17,7 @@ from runtime import load_bundle
 from runtime.bundle import RunTimeout
 from server.batching import BatchingOptions, BatchScheduler
 from server.errors import Code, ServingError, invalid_argument
+from server.tensors import numpy_dtype
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,13 @@ def tf_error(err: Exception) -> ServingError:
     return invalid_argument(str(err))
 
 
+def _numpy_dtypes(signature_def: meta_graph_pb2.SignatureDef) -> dict[str, np.dtype] | None:
+    try:
+        return {alias: numpy_dtype(info.dtype) for alias, info in signature_def.inputs.items()}
+    except ServingError:
+        return None
+
+
 class Servable:
     """A SavedModel loaded as TF Serving loads it (runtime.SessionBundle), ready to run.
 
@@ -83,6 +91,12 @@ class Servable:
             raise tf_error(err) from err
         self.meta_graph = self._bundle.meta_graph
         self.signature_defs = self._bundle.signature_defs
+        # Each signature's input dtypes as numpy dtypes, worked out once: a request whose
+        # arrays have exactly these passes TF Serving's dtype check without a lookup per input
+        # (None where an input's dtype has no numpy counterpart: those take the full check).
+        self.input_dtypes = {
+            key: _numpy_dtypes(signature_def) for key, signature_def in self.signature_defs.items()
+        }
         # One queue per signature: TF Serving batches per distinct set of tensor names.
         self._batchers = (
             {
