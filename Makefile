@@ -146,10 +146,11 @@ drift-demo: export ## Simulated request logs of MODEL, held-out then shifted, th
 ##@ Quality
 
 .PHONY: lint
-lint: $(STAMP) ## Lint and format-check with ruff; check the import rules (pyproject.toml)
+lint: $(STAMP) ## Lint and format-check with ruff; check the import rules and the types (pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 .PHONY: test
 test: $(STAMP) system-deps lint ## Run lint and the whole test suite

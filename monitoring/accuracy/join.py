@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from clients.request_log import LoggedCall, read_request_logs
 from monitoring.accuracy.cards import CardIndex, VersionCard
 from monitoring.accuracy.labels import LabelSet
+from requestlog import LoggedCall, read_request_logs
 
 __all__ = ["JoinResult", "LabelValueError", "join_labels", "logged_answers"]
 
