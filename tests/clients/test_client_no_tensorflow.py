@@ -8,23 +8,12 @@ import sys
 import textwrap
 
 from tests.conftest import ROOT
+from tests.support.no_tensorflow import BLOCK_TENSORFLOW
 
-SCRIPT = """
+SCRIPT = (
+    BLOCK_TENSORFLOW
+    + """
 import asyncio, json, sys
-
-class BlockTensorFlow:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in {"tensorflow", "tensorflow_serving"}:
-            raise ImportError(f"blocked: {name}")
-        return None
-
-sys.meta_path.insert(0, BlockTensorFlow())
-try:
-    import tensorflow_serving.apis  # noqa: F401
-except ImportError:
-    pass
-else:
-    raise SystemExit("the blocker let tensorflow_serving in")
 
 from clients import AsyncGrpcClient, GrpcClient, ModelNotFoundError, RestClient
 from clients.request_log import RequestLog, read_request_logs
@@ -65,6 +54,7 @@ loaded = sorted(m for m in sys.modules if m.partition(".")[0] in {"tensorflow", 
 results["loaded"] = loaded
 print(json.dumps(results))
 """
+)
 
 
 def test_clients_without_tensorflow(server, tmp_path) -> None:

@@ -8,25 +8,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.support.no_tensorflow import BLOCK_TENSORFLOW
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-BLOCK_TENSORFLOW = """
-import sys
-
-class BlockTensorFlow:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in {"tensorflow", "tensorflow_serving"}:
-            raise ImportError(f"blocked: {name}")
-        return None
-
-sys.meta_path.insert(0, BlockTensorFlow())
-try:
-    import tensorflow  # noqa: F401
-except ImportError:
-    pass
-else:
-    raise SystemExit("the blocker let tensorflow in")
-"""
 
 USE_WITHOUT_TENSORFLOW = """
 import sys

@@ -37,6 +37,7 @@ from server.rest_json import (
     encode_regress_response,
     parse_body,
 )
+from tests.support.no_tensorflow import BLOCK_TENSORFLOW
 from wire.protos import Example as OurExample
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -411,25 +412,9 @@ def test_any_features_reach_the_server_as_make_example_builds_them(features):
     assert example_pb2.Example.FromString(example) == expected
 
 
-BLOCKED_TENSORFLOW_SCRIPT = """
-import sys
-
-
-class BlockTensorFlow:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in {"tensorflow", "tensorflow_serving"}:
-            raise ImportError(f"blocked: {name}")
-        return None
-
-
-sys.meta_path.insert(0, BlockTensorFlow())
-try:
-    import tensorflow  # noqa: F401
-except ImportError:
-    pass
-else:
-    raise SystemExit("the blocker let tensorflow in")
-
+BLOCKED_TENSORFLOW_SCRIPT = (
+    BLOCK_TENSORFLOW
+    + """
 import json
 
 import numpy as np
@@ -451,6 +436,7 @@ loaded = sorted(name for name in sys.modules if name.partition(".")[0].startswit
 assert not loaded, loaded
 print("ok")
 """
+)
 
 
 def test_tensors_and_rest_json_work_with_tensorflow_blocked():

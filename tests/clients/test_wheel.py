@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.serverproc import free_port
+from tests.support.no_tensorflow import BLOCK_TENSORFLOW
 
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 DIST_INFO = f"tfserving_client-{VERSION}.dist-info"
@@ -74,16 +75,10 @@ def test_wheel_holds_only_the_clients_packages(wheel) -> None:
     assert "tfserving-client = clients.__main__:main" in entry_points
 
 
-SCRIPT = """
-import json, pkgutil, sys
-
-class BlockTensorFlow:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in {"tensorflow", "tensorflow_serving"}:
-            raise ImportError(f"blocked: {name}")
-        return None
-
-sys.meta_path.insert(0, BlockTensorFlow())
+SCRIPT = (
+    BLOCK_TENSORFLOW
+    + """
+import json, pkgutil
 import clients, requestlog, wire
 from clients import GrpcClient, RestClient
 from clients.__main__ import main
@@ -102,6 +97,7 @@ loaded = sorted(m for m in sys.modules if m.partition(".")[0] in {"tensorflow", 
 result = {"file": clients.__file__, "modules": modules, "built": built, "exit": exit_status}
 print(json.dumps({**result, "loaded": loaded}))
 """
+)
 
 
 def test_installed_wheel_works_without_tensorflow(wheel, tmp_path) -> None:
