@@ -42,3 +42,28 @@ def example_models() -> Path:
             assert main(["examples", "--base-dir", str(target)]) == 0
             (target / ".complete").touch()
     return target
+
+
+@pytest.fixture(scope="session")
+def tampered_models(example_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tabular 1 (the real export, label stable), tabular 2 (tampered: constant answers behind
+    real assets, label canary) and regressor 1, with their models.config: the bad rollout the
+    verify and rollout checks must catch. Built once per session."""
+    from tests.fixtures.tampered import tampered_models_root
+
+    root = tmp_path_factory.mktemp("tampered-models")
+    tampered_models_root(example_models, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tampered_server(tampered_models: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One server of tampered_models for every module that checks a bad rollout is caught."""
+    from tests.serverproc import start_server
+
+    flags = [
+        f"--model_config_file={tampered_models / 'models.config'}",
+        "--allow_version_labels_for_unavailable_models",
+    ]
+    with start_server(flags, tmp_path_factory.mktemp("tampered-server")) as running:
+        yield running

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from loadtest.rollout.cli import EXIT_BREACH, main
-from tests.fixtures.tampered import tampered_models_root
-from tests.serverproc import RunningServer, start_server
+from tests.serverproc import RunningServer
 
 # Short load, loose latency ratios: latency is not what this test is about.
 LOAD = ["--users", "2", "--run-time", "2s", "--rounds", "1"]
@@ -19,20 +18,13 @@ LOOSE = ["--max-p50-ratio", "100", "--max-p99-ratio", "100"]
 
 
 @pytest.fixture(scope="module")
-def models(example_models: Path, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("rollout-verify-models")
-    tampered_models_root(example_models, root)
-    return root
+def models(tampered_models: Path) -> Path:
+    return tampered_models
 
 
 @pytest.fixture(scope="module")
-def server(models: Path, tmp_path_factory) -> RunningServer:
-    flags = [
-        f"--model_config_file={models / 'models.config'}",
-        "--allow_version_labels_for_unavailable_models",
-    ]
-    with start_server(flags, tmp_path_factory.mktemp("logs")) as running:
-        yield running
+def server(tampered_server: RunningServer) -> RunningServer:
+    return tampered_server
 
 
 def test_a_tampered_canary_fails_its_verification(server, models, tmp_path, capsys) -> None:

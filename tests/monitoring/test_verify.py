@@ -15,26 +15,22 @@ from pathlib import Path
 import pytest
 
 from monitoring.__main__ import main
-from tests.fixtures.tampered import tampered_models_root
-from tests.serverproc import RunningServer, free_port, start_server
+from tests.serverproc import RunningServer, free_port
 
 
 @pytest.fixture(scope="module")
-def models(example_models: Path, tmp_path_factory) -> Path:
+def models(tampered_models: Path, tmp_path_factory) -> Path:
+    """The session's tampered models, with `swapped` beside them in a copy of this module's."""
     root = tmp_path_factory.mktemp("verify-models")
-    tampered_models_root(example_models, root)
+    for model in ("tabular", "regressor"):
+        shutil.copytree(tampered_models / model, root / model)
     shutil.copytree(root / "tabular" / "2", root / "swapped" / "tabular" / "1")
     return root
 
 
 @pytest.fixture(scope="module")
-def server(models: Path, tmp_path_factory) -> RunningServer:
-    flags = [
-        f"--model_config_file={models / 'models.config'}",
-        "--allow_version_labels_for_unavailable_models",
-    ]
-    with start_server(flags, tmp_path_factory.mktemp("verify-logs")) as running:
-        yield running
+def server(tampered_server: RunningServer) -> RunningServer:
+    return tampered_server
 
 
 def verify(server: RunningServer, models_root: Path, tmp_path: Path, *options: str):
