@@ -7,26 +7,11 @@ import dataclasses
 import numpy as np
 from numpy.typing import DTypeLike
 
-# numpy dtype name -> TF's DataTypeString name, as messages print it. The reverse map is
-# derived; "string" maps to object arrays holding bytes.
-_TF_NAME_BY_NUMPY: dict[str, str] = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "half",
-    "bfloat16": "bfloat16",
-    "int8": "int8",
-    "int16": "int16",
-    "int32": "int32",
-    "int64": "int64",
-    "uint8": "uint8",
-    "uint16": "uint16",
-    "uint32": "uint32",
-    "uint64": "uint64",
-    "bool": "bool",
-    "complex64": "complex64",
-    "complex128": "complex128",
-    "object": "string",
-}
+from wire.tensors import DATA_TYPE_TABLE
+
+# numpy dtype name -> TF's DataTypeString name, as messages print it, from wire's DataType
+# table. The reverse map is derived; "string" maps to object arrays holding bytes.
+_TF_NAME_BY_NUMPY: dict[str, str] = {row.numpy_name: row.type_string for row in DATA_TYPE_TABLE}
 _NUMPY_BY_TF_NAME: dict[str, str] = {tf: np_name for np_name, tf in _TF_NAME_BY_NUMPY.items()}
 
 
