@@ -156,6 +156,10 @@ lint: $(STAMP) ## Lint and format-check with ruff; check the import rules and th
 test: $(STAMP) system-deps lint ## Run lint and the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+.PHONY: test-fast
+test-fast: $(STAMP) system-deps ## The suite without the slow end-to-end tests (marked slow), no lint: the inner loop
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
 ##@ Performance
 
 .PHONY: bench

@@ -13,6 +13,8 @@ import pytest
 
 from export.__main__ import main
 
+pytestmark = pytest.mark.slow  # end to end: runs the export CLI on each refused model
+
 ROOT = Path(__file__).resolve().parents[2]
 UNKNOWN_CLASS = """
 import keras

@@ -34,6 +34,8 @@ from tests.k8s.pushgateway import run_pushgateway
 from tests.k8s.quality import EXPECTED_ALERTS, push_quality_runs
 from tests.k8s.traffic import send_traffic
 
+pytestmark = pytest.mark.slow  # end to end: a real Prometheus scraping the server under traffic
+
 PROMETHEUS_YML = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 GROUPS = rules.load_groups()
 RECORDS = rules.records(GROUPS)

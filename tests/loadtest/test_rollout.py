@@ -22,6 +22,8 @@ from loadtest.rollout.cli import EXIT_BREACH, EXIT_ERROR, EXIT_OK, main
 from loadtest.rollout.tolerances import DEFAULT_TOLERANCES, Tolerances, load_tolerances
 from tests.serverproc import ROOT, RunningServer, start_server
 
+pytestmark = pytest.mark.slow  # end to end: rollout checks under load
+
 MODEL = "toy"
 ROWS = 40
 SPIN_STEPS = 2500  # ~6 us per loop step in TensorFlow: ~15 ms more per request

@@ -12,6 +12,8 @@ import pytest
 from loadtest.rollout.cli import EXIT_BREACH, main
 from tests.serverproc import RunningServer
 
+pytestmark = pytest.mark.slow  # end to end: a rollout check under load on tampered models
+
 # Short load, loose latency ratios: latency is not what this test is about.
 LOAD = ["--users", "2", "--run-time", "2s", "--rounds", "1"]
 LOOSE = ["--max-p50-ratio", "100", "--max-p99-ratio", "100"]

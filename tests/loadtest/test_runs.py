@@ -21,6 +21,8 @@ from loadtest.report import format_summary
 from tests.loadtest.cli_runs import CliRun, run_cli
 from tests.serverproc import ROOT
 
+pytestmark = pytest.mark.slow  # end to end: Locust runs against a live server
+
 SHORT = ["--users", "4", "--run-time", "3s"]
 REPORT_FILES = [
     "locust.html",

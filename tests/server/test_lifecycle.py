@@ -17,6 +17,8 @@ from tensorflow_serving.config import model_server_config_pb2
 from tests.fixtures.models import save_half_plus_two
 from tests.serverproc import start_server
 
+pytestmark = pytest.mark.slow  # end to end: a server process per start-up and reload scenario
+
 OFFSETS = {1: 2.0, 2: 3.0, 3: 4.0}
 
 
