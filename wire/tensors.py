@@ -351,6 +351,10 @@ def make_tensor_proto(
     return proto
 
 
+# NPY_MAXDIMS: the most dimensions a numpy array can have (numpy 2).
+_NUMPY_MAX_RANK = 64
+
+
 def _shape(shape_proto: Any) -> tuple[tuple[int, ...], int]:
     """The shape and its element count, checked as TensorShape's constructor checks them."""
     if shape_proto.unknown_rank:
@@ -373,6 +377,11 @@ def _element_count(shape: tuple[int, ...]) -> int:
     count = math.prod(shape)
     if count > MAX_ELEMENTS:
         raise TensorProtoError(f"tensor_shape {list(shape)} has more than 2**63-1 elements")
+    if len(shape) > _NUMPY_MAX_RANK:
+        # TensorFlow would take it; a numpy array cannot hold it, so it is refused here.
+        raise TensorProtoError(
+            f"tensor_shape has {len(shape)} dimensions; numpy arrays hold at most {_NUMPY_MAX_RANK}"
+        )
     return count
 
 
@@ -444,7 +453,7 @@ def make_ndarray(proto: Any, *, writable: bool = True) -> np.ndarray:
         TensorProtoError: for an unsupported dtype, a shape of unknown rank, negative sizes,
             more than 254 dimensions or 2**63-1 elements, or values whose count or byte size
             does not match the shape.
-        ValueError: numpy's own, for a shape of 65 to 254 dimensions (numpy holds 64).
+            A shape of 65 to 254 dimensions (TensorFlow's limit) is refused too: numpy holds 64.
     """
     number = proto.dtype
     encoding = _ENCODINGS.get(number) or _encoding(number)

@@ -420,3 +420,13 @@ def test_inputs_to_numpy_equals_one_by_one(inputs) -> None:
     assert together.keys() == inputs.keys()
     for alias, proto in inputs.items():
         assert_identical(together[alias], to_numpy(proto))
+
+
+def test_more_dimensions_than_numpy_holds_is_a_client_error() -> None:
+    """TensorFlow allows 254 dimensions; the server cannot hold more than numpy's 64 and says
+    so as INVALID_ARGUMENT, not as an internal error."""
+    proto = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[1.0])
+    for _ in range(65):
+        proto.tensor_shape.dim.add(size=1)
+    error = parse_error(proto)
+    assert error.message.endswith("tensor_shape has 65 dimensions; numpy arrays hold at most 64")
