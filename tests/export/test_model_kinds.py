@@ -24,7 +24,7 @@ from export.keras_loading import import_custom_objects
 from runtime import load_bundle
 from tests.serverproc import start_server
 
-pytestmark = pytest.mark.slow  # end to end: trains, exports and serves eleven model kinds
+pytestmark = pytest.mark.slow  # end to end: trains, exports and serves nine model kinds
 
 ROWS = 6
 
