@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import numpy as np
 from tensorflow.core.protobuf import meta_graph_pb2
@@ -20,12 +19,11 @@ from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
     get_model_status_pb2,
-    model_pb2,
 )
 from tensorflow_serving.config import model_server_config_pb2
 
-from runtime.bundle import RunTimeout
 from server import inference
+from server.calls import Answer, Call, DecodeExamples, DecodeInputs, SpecChoice, T
 from server.config_rules import validate_config
 from server.errors import Code, ServingError, invalid_argument
 from server.metrics import ServingMetrics
@@ -36,22 +34,6 @@ from server.servable import DEFAULT_SIGNATURE, Servable
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
 
-T = TypeVar("T")
-SpecChoice = tuple[str, int | None, str | None]  # (name, version, label) as a request asks
-# The edge's input decoder: the requested signature (None when the model has no such
-# signature) -> the inputs by alias.
-DecodeInputs = Callable[[meta_graph_pb2.SignatureDef | None], dict[str, np.ndarray]]
-# The edge's example decoder: the request's serialized tf.Examples, context merged in.
-DecodeExamples = Callable[[], list[bytes]]
-# The edge's log encoder: (what the core decoded, the answer) -> (request, response) messages.
-LogMessages = Callable[[Any, "Answer[Any]"], tuple[Any, Any]]
-
-
-def spec_choice(spec: model_pb2.ModelSpec) -> SpecChoice:
-    """(name, version, label) of a ModelSpec; version and label are a oneof."""
-    version = spec.version.value if spec.HasField("version") else None
-    return spec.name, version, spec.version_label or None
-
 
 def metadata_signature_map(
     signatures: dict[str, meta_graph_pb2.SignatureDef],
@@ -60,51 +42,6 @@ def metadata_signature_map(
     for key, signature in signatures.items():
         result.signature_def[key].CopyFrom(signature)
     return result
-
-
-@dataclass
-class Call:
-    """One request as the core sees it: its API, entry point and model name (the metrics'
-    labels; the edge fills in what it has decoded), how long it may run, and, for the request
-    log, the caller's request id and how its messages look.
-
-    deadline is a time.monotonic() (a gRPC client's); timeout_ms is REST's fixed
-    --rest_api_timeout_in_ms. log_messages is None when the call is not logged (e.g. metadata).
-    """
-
-    api: str
-    entrypoint: str
-    model: str = ""
-    deadline: float | None = None
-    timeout_ms: int | None = None
-    request_id: Callable[[], str | None] = lambda: None
-    log_messages: LogMessages | None = None
-    started: float = field(default_factory=time.perf_counter)
-
-    def run_timeout(self) -> RunTimeout | None:
-        """The Session run's RunOptions.timeout_in_ms: REST's flag, else the deadline's time left.
-
-        Raises:
-            ServingError: DEADLINE_EXCEEDED when the deadline has already passed.
-        """
-        if self.timeout_ms is not None and self.timeout_ms > 0:
-            return RunTimeout(self.timeout_ms)
-        if self.deadline is None:
-            return None
-        left = int((self.deadline - time.monotonic()) * 1000)
-        if left <= 0:
-            raise ServingError(Code.DEADLINE_EXCEEDED, "Deadline Exceeded")
-        return RunTimeout(left)
-
-
-@dataclass(frozen=True)
-class Answer(Generic[T]):
-    """What a request got: the version that served it, the signature it ran, the result."""
-
-    model: str
-    version: int
-    signature: str
-    value: T
 
 
 class ServingCore:
@@ -205,24 +142,28 @@ class ServingCore:
         self, call: Call, choice: SpecChoice, signature: str, decode: DecodeExamples
     ) -> Answer[inference.ClassifyResult]:
         """Run a classify signature on the examples decode gives, once the model is found."""
-        with self.repository.acquire(*choice) as servable:
-            examples = decode()
-            run = self._run(servable, call)
-            result = inference.classify(servable.signature_defs, run, signature, examples)
-            answer = Answer(servable.name, servable.version, signature or DEFAULT_SIGNATURE, result)
-        self._log(call, "classify", examples, answer)
-        return answer
+        return self._on_examples(call, choice, signature, decode, "classify", inference.classify)
 
     def regress(
         self, call: Call, choice: SpecChoice, signature: str, decode: DecodeExamples
     ) -> Answer[list[float]]:
         """Run a regress signature on the examples decode gives, once the model is found."""
+        return self._on_examples(call, choice, signature, decode, "regress", inference.regress)
+
+    def _on_examples(
+        self,
+        call: Call,
+        choice: SpecChoice,
+        signature: str,
+        decode: DecodeExamples,
+        kind: str,
+        method: Callable[..., T],
+    ) -> Answer[T]:
         with self.repository.acquire(*choice) as servable:
             examples = decode()
-            run = self._run(servable, call)
-            result = inference.regress(servable.signature_defs, run, signature, examples)
+            result = method(servable.signature_defs, self._run(servable, call), signature, examples)
             answer = Answer(servable.name, servable.version, signature or DEFAULT_SIGNATURE, result)
-        self._log(call, "regress", examples, answer)
+        self._log(call, kind, examples, answer)
         return answer
 
     def multi_inference(

@@ -21,14 +21,12 @@ from tensorflow_serving.apis import (
 )
 
 from server import inference
+from server.calls import Answer, Call, spec_choice
 from server.core import (
     CLASSIFY_METHOD,
-    Answer,
-    Call,
     ServingCore,
     fill_classifications,
     metadata_signature_map,
-    spec_choice,
 )
 from server.errors import ServingError, invalid_argument
 from server.request_logging import REQUEST_ID_KEY
@@ -123,16 +121,6 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer): 
         _fill_spec(response.model_spec, answer)
         return response
 
-    def _classify(self, call: Call, request: Any) -> classification_pb2.ClassificationResponse:
-        call.log_messages = lambda _, answer: (request, self._classify_response(answer))
-        answer = self._core.classify(
-            call,
-            spec_choice(request.model_spec),
-            request.model_spec.signature_name,
-            lambda: inference.serialized_examples(request.input),
-        )
-        return self._classify_response(answer)
-
     @staticmethod
     def _regress_response(answer: Answer[Any]) -> regression_pb2.RegressionResponse:
         response = regression_pb2.RegressionResponse()
@@ -141,15 +129,29 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer): 
         _fill_spec(response.model_spec, answer)
         return response
 
+    def _classify(self, call: Call, request: Any) -> classification_pb2.ClassificationResponse:
+        return self._on_examples(call, request, self._core.classify, self._classify_response)
+
     def _regress(self, call: Call, request: Any) -> regression_pb2.RegressionResponse:
-        call.log_messages = lambda _, answer: (request, self._regress_response(answer))
-        answer = self._core.regress(
+        return self._on_examples(call, request, self._core.regress, self._regress_response)
+
+    @staticmethod
+    def _on_examples(
+        call: Call,
+        request: Any,
+        run: Callable[..., Answer[Any]],
+        respond: Callable[[Answer[Any]], Any],
+    ) -> Any:
+        """Classify or Regress: the request's examples to the core (run), its answer back as
+        the response message (respond), which the request log gets too."""
+        call.log_messages = lambda _, answer: (request, respond(answer))
+        answer = run(
             call,
             spec_choice(request.model_spec),
             request.model_spec.signature_name,
             lambda: inference.serialized_examples(request.input),
         )
-        return self._regress_response(answer)
+        return respond(answer)
 
     def _multi_inference(self, call: Call, request: Any) -> inference_pb2.MultiInferenceResponse:
         if not request.tasks:

@@ -31,6 +31,7 @@ from tensorflow_serving.apis import (
 from tensorflow_serving.config import model_server_config_pb2
 
 from requestlog import REQUEST_ID_METADATA, RequestLog
+from server.calls import SpecChoice
 from server.servable import DEFAULT_SIGNATURE
 from wire import protos
 
@@ -46,7 +47,6 @@ _CLIENT_MESSAGES = {
     "regress": (protos.RegressionRequest, protos.RegressionResponse),
 }
 ToProto = Callable[[np.ndarray], Any]
-SpecChoice = tuple[str, int | None, str | None]
 
 
 def without_logging_configs(

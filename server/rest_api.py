@@ -13,14 +13,8 @@ from google.protobuf import json_format
 from tensorflow.core.protobuf import meta_graph_pb2
 
 from server import rest_json
-from server.core import (
-    Answer,
-    Call,
-    ServingCore,
-    SpecChoice,
-    fill_classifications,
-    metadata_signature_map,
-)
+from server.calls import Answer, Call, SpecChoice
+from server.core import ServingCore, fill_classifications, metadata_signature_map
 from server.errors import ServingError, invalid_argument
 from server.http.messages import Request, Response
 from server.request_logging import REQUEST_ID_KEY, examples_messages, predict_messages
