@@ -7,8 +7,8 @@
 # come in as the named context "models" (BuildKit, Docker 23 or newer), so neither .venv nor
 # build/ is ever sent to the builder:
 #   docker build -f Dockerfile --build-context models=models -t tfserving-bundle:1 serving_config
-# GPU variant: add --build-arg TFS_IMAGE=tensorflow/serving:2.20.0-gpu
-ARG TFS_IMAGE=tensorflow/serving:2.20.0
+# GPU variant: add --build-arg TFS_IMAGE=tensorflow/serving:2.21.0-gpu
+ARG TFS_IMAGE=tensorflow/serving:2.21.0
 FROM ${TFS_IMAGE}
 
 # models.config names container paths /models/<name>; export/ writes <name>/<version>/.

@@ -38,8 +38,11 @@ OVERLAY ?= dev
 IMAGE ?= tfserving-bundle
 TAG ?= $(shell git rev-parse --short HEAD)
 GPU ?= 0
-# The pinned TF Serving image, read from the Dockerfile (evaluated only when used).
-TFS_IMAGE = $(shell sed -n 's/^ARG TFS_IMAGE=//p' Dockerfile)
+# The target TF Serving release: one file, which the image tags and the TensorFlow pin follow
+# (`make tfs-release RELEASE=X.Y.Z` moves them all; a test fails when any disagree).
+TFS_RELEASE = $(shell cat serving_config/tfserving_release.txt)
+TFS_IMAGE = tensorflow/serving:$(TFS_RELEASE)
+RELEASE ?=
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 
 ##@ Getting started
@@ -85,8 +88,14 @@ serve: $(LOCAL_CONFIG) ## Run the embedded server on serving_config/ (REST $(RES
 	  $(SERVER_FLAGS)
 
 .PHONY: check-config
-check-config: export ## Check serving_config/ through TF Serving's protobuf schemas
+check-config: export ## Check serving_config/ through TF Serving's protobuf schemas, and the pinned release everywhere
 	$(PY) -m serving_config check --models-root $(MODELS)
+	$(PY) -m deploy_checks release
+
+.PHONY: tfs-release
+tfs-release: $(STAMP) ## Move the target TF Serving release (RELEASE=X.Y.Z): image tags, GPU tag, TensorFlow pins
+	@test -n "$(RELEASE)" || { echo "usage: make tfs-release RELEASE=X.Y.Z (now $(TFS_RELEASE))"; exit 2; }
+	$(PY) -m deploy_checks release set $(RELEASE)
 
 ##@ Client
 
@@ -211,7 +220,7 @@ image: ## Build $(IMAGE):$(TAG): the pinned tensorflow/serving with $(MODELS)/ a
 	@command -v $(DOCKER) >/dev/null || { echo "image needs Docker 23+ (BuildKit); without it use make serve"; exit 1; }
 	@test -d $(MODELS) || { echo "no $(MODELS)/ to bake in: run make export first"; exit 1; }
 	$(DOCKER) build -f Dockerfile --build-context models=$(MODELS) \
-	  $(if $(filter 1,$(GPU)),--build-arg TFS_IMAGE=$(TFS_IMAGE)-gpu) \
+	  --build-arg TFS_IMAGE=$(TFS_IMAGE)$(if $(filter 1,$(GPU)),-gpu) \
 	  -t $(IMAGE):$(TAG) serving_config
 
 .PHONY: serve-docker

@@ -10,11 +10,12 @@ from deploy_checks.kustomize import RenderError, find_object, render_overlay
 from deploy_checks.layout import ROOT, SERVING_CONFIG, overlays
 from deploy_checks.schemas import KUBERNETES_VERSIONS, validation_problems
 from serving_config.model_config import load_model_server_config
+from serving_config.release import target_release
 from serving_config.schema import MonitoringConfig, parse_text
 from tests.k8s.objects import container, cronjob_pod_specs, deployment, flags, pod_spec
 
 TFS_IMAGE = "tensorflow/serving"
-PINNED = "2.20.0"
+PINNED = target_release()
 CONFIG_FILES = ("models.config", "batching_parameters.txt", "monitoring.config")
 MODELS_CONFIG = load_model_server_config(SERVING_CONFIG / "models.config")
 MODEL_NAMES = {model.name for model in MODELS_CONFIG.model_config_list.config}
