@@ -20,9 +20,13 @@ BENCH_ARGS ?=
 BENCH_CLIENTS_ARGS ?=
 MODEL ?= tabular
 TRANSPORTS ?= rest grpc
-USERS ?= 4
+USERS ?=
 RUN_TIME ?= 10s
+# Load tests are open loop: RATE requests per second in total (empty: loadtest's default,
+# 20). CLOSED_LOOP=1 sends back to back instead, labelled as not corrected for coordinated
+# omission.
 RATE ?=
+CLOSED_LOOP ?= 0
 BATCH_SIZE ?= 1
 LABEL ?=
 PROCESSES ?= 1
@@ -113,10 +117,11 @@ client-wheel: $(STAMP) ## Build dist/tfserving_client-*.whl: clients/ only; need
 ##@ Load testing
 
 .PHONY: loadtest
-loadtest: $(LOCAL_CONFIG) ## Load test REST and gRPC ($(RUN_TIME) each) against make serve's server, started if none answers; reports/<timestamp>/
+loadtest: $(LOCAL_CONFIG) ## Open-loop load test of REST and gRPC (RATE req/s, $(RUN_TIME) each) against make serve's server, started if none answers; reports/<timestamp>/
 	$(PY) -m loadtest run $(foreach t,$(TRANSPORTS),--transport $(t)) --model $(MODEL) \
 	  $(if $(LABEL),--label $(LABEL)) --batch-size $(BATCH_SIZE) --processes $(PROCESSES) \
-	  --users $(USERS) --run-time $(RUN_TIME) $(if $(RATE),--rate $(RATE)) --models-root $(MODELS) \
+	  $(if $(USERS),--users $(USERS)) --run-time $(RUN_TIME) $(if $(RATE),--rate $(RATE)) \
+	  $(if $(filter 1,$(CLOSED_LOOP)),--closed-loop) --models-root $(MODELS) \
 	  --rest-url http://127.0.0.1:$(REST_PORT) --grpc-target 127.0.0.1:$(GRPC_PORT) \
 	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/loadtest-server.log \
 	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \
@@ -125,7 +130,7 @@ loadtest: $(LOCAL_CONFIG) ## Load test REST and gRPC ($(RUN_TIME) each) against 
 .PHONY: rollout-check
 rollout-check: $(LOCAL_CONFIG) ## Canary against stable of MODEL: latency, errors, held-out predictions; exits 1 if the canary is worse
 	$(PY) -m loadtest.rollout --model $(MODEL) --transport $(ROLLOUT_TRANSPORT) \
-	  --users $(USERS) --run-time $(RUN_TIME) --batch-size $(BATCH_SIZE) --models-root $(MODELS) \
+	  $(if $(USERS),--users $(USERS)) --run-time $(RUN_TIME) --batch-size $(BATCH_SIZE) --models-root $(MODELS) \
 	  --rest-url http://127.0.0.1:$(REST_PORT) --grpc-target 127.0.0.1:$(GRPC_PORT) \
 	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/loadtest-server.log \
 	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \

@@ -80,6 +80,7 @@ def measure_capacity(
             host=host,
             users=users,
             spawn_rate=float(users),
+            closed_loop=True,  # as fast as the users go: the generator's own ceiling
             run_time=run_time,
             models_root=models_root,
         )

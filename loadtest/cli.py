@@ -64,6 +64,7 @@ def _settings(args: argparse.Namespace, transport: str) -> LoadSettings:
         spawn_rate=args.spawn_rate,
         run_time=args.run_time,
         rate=args.rate,
+        closed_loop=args.closed_loop,
         stages=args.stages,
         processes=processes,
     )

@@ -152,10 +152,10 @@ def on_test_start(environment: Environment, **_: Any) -> None:
     assert runner is not None, "Locust's runner fires test_start"
     options = environment.parsed_options
     state.started = state.started or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    if state.cpu.role != "worker" and SETTINGS.rate:
+    if state.cpu.role != "worker" and SETTINGS.target_rate:
         # Custom options travel to the workers with each spawn message.
         users = max(1, runner.target_user_count)
-        state.user_rate = SETTINGS.rate / users
+        state.user_rate = SETTINGS.target_rate / users
         if options is not None:
             options.loadtest_user_rate = state.user_rate
     if state.cpu.role == "master":

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import overload
 
 from launcher import add_local_server_arguments
-from loadtest.settings import DEFAULT_HOSTS, ENDPOINTS, PAYLOADS, TRANSPORTS, parse_duration
+from loadtest.settings import (
+    CLOSED_LOOP_NOTE,
+    DEFAULT_HOSTS,
+    DEFAULT_RATE,
+    ENDPOINTS,
+    PAYLOADS,
+    TRANSPORTS,
+    parse_duration,
+)
 
 __all__ = ["add_run_options", "add_slo_options", "env_default"]
 
@@ -62,12 +70,30 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--rest-url", default=env_default("REST_URL", DEFAULT_HOSTS["rest"]))
     what.add_argument("--grpc-target", default=env_default("GRPC_TARGET", DEFAULT_HOSTS["grpc"]))
     what.add_argument("--timeout", type=float, help="per request, seconds")
-    load = parser.add_argument_group("how hard")
-    load.add_argument("--users", type=int)
+    load = parser.add_argument_group(
+        "how hard: open loop by default (a rate, latency from each request's intended send time)"
+    )
+    load.add_argument(
+        "--rate",
+        type=float,
+        help=f"open loop: total requests per second (default {DEFAULT_RATE:g})",
+    )
+    load.add_argument(
+        "--closed-loop",
+        action="store_true",
+        default=None,
+        help=f"users send back to back instead of at a rate ({CLOSED_LOOP_NOTE})",
+    )
+    load.add_argument(
+        "--users",
+        type=int,
+        help="Locust users (default: one per 20 req/s in open loop, 4 in closed loop)",
+    )
     load.add_argument("--spawn-rate", type=float)
     load.add_argument("--run-time", type=parse_duration, help="e.g. 10s, 1m30s")
-    load.add_argument("--rate", type=float, help="paced: total requests per second")
-    load.add_argument("--stages", type=Path, help="stages file (JSON, TOML, YAML)")
+    load.add_argument(
+        "--stages", type=Path, help="stages file of user counts (JSON, TOML, YAML): closed loop"
+    )
     load.add_argument("--processes", type=int, help="Locust worker processes; -1: one per core")
     out = parser.add_argument_group("reports")
     out.add_argument("--reports", type=Path, default=Path(env_default("REPORTS", "reports")))

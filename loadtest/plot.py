@@ -13,8 +13,11 @@ __all__ = ["plot_latency"]
 DISTRIBUTION = [0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.999, 100.0]
 
 
-def plot_latency(recorder: LatencyRecorder, path: Path, title: str) -> Path:
-    """Write the PNG to path and return it.
+def plot_latency(
+    recorder: LatencyRecorder, path: Path, title: str, target_rate: float | None = None
+) -> Path:
+    """Write the PNG to path and return it; title says the mode and rates, target_rate (open
+    loop) is drawn over the requests started per second.
 
     Raises:
         OSError: the file cannot be written.
@@ -24,9 +27,9 @@ def plot_latency(recorder: LatencyRecorder, path: Path, title: str) -> Path:
     matplotlib.use("Agg")  # files only: no display needed
     from matplotlib import pyplot as plt
 
-    figure, (over_time, distribution) = plt.subplots(2, 1, figsize=(10, 8.5))
+    figure, (over_time, distribution) = plt.subplots(2, 1, figsize=(12.5, 8.5))
     figure.suptitle(title)
-    _plot_over_time(recorder, over_time)
+    _plot_over_time(recorder, over_time, target_rate)
     _plot_distribution(recorder, distribution)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -34,7 +37,7 @@ def plot_latency(recorder: LatencyRecorder, path: Path, title: str) -> Path:
     return path
 
 
-def _plot_over_time(recorder: LatencyRecorder, axes: Any) -> None:
+def _plot_over_time(recorder: LatencyRecorder, axes: Any, target_rate: float | None) -> None:
     seconds = sorted(recorder.timeline)
     start = seconds[0] if seconds else 0
     x = [s - start for s in seconds]
@@ -51,10 +54,19 @@ def _plot_over_time(recorder: LatencyRecorder, axes: Any) -> None:
     rate = axes.twinx()
     counts = [recorder.timeline[s].get_total_count() for s in seconds]
     rate.bar(x, counts, width=0.8, alpha=0.15, color="black", label="requests/s")
+    if target_rate:
+        rate.axhline(target_rate, color="black", linestyle="--", linewidth=1, label="target rate")
     rate.set_ylabel("requests started per second")
     lines, labels = axes.get_legend_handles_labels()
     bars, bar_labels = rate.get_legend_handles_labels()
-    axes.legend(lines + bars, labels + bar_labels, loc="upper left", fontsize="small")
+    # Outside the axes, so that no series (max, p50, the first seconds) hides behind it.
+    axes.legend(
+        lines + bars,
+        labels + bar_labels,
+        loc="upper left",
+        bbox_to_anchor=(1.08, 1.0),
+        fontsize="small",
+    )
 
 
 def _plot_distribution(recorder: LatencyRecorder, axes: Any) -> None:
@@ -66,12 +78,12 @@ def _plot_distribution(recorder: LatencyRecorder, axes: Any) -> None:
         y = [values[p] / 1000 for p in DISTRIBUTION]
         axes.plot(x, y, marker="o", label=f"{key} (n={histogram.get_total_count()})")
     axes.set_xscale("log")
-    ticks = [1.0 / (1.0 - p / 100.0) for p in (0.0, 90.0, 99.0, 99.9, 99.99, 99.999)] + [1e6]
-    axes.set_xticks(ticks)
-    axes.set_xticklabels(["0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "max"])
+    shown = (0.0, 50.0, 75.0, 90.0, 99.0, 99.9, 99.99, 99.999)
+    axes.set_xticks([1.0 / (1.0 - p / 100.0) for p in shown] + [1e6])
+    axes.set_xticklabels([f"{p:g}%" for p in shown] + ["max"])
     axes.set_yscale("log")
     axes.set_xlabel("percentile")
     axes.set_ylabel("latency (ms)")
     axes.set_title("Latency distribution (HDR histogram)")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(loc="upper left", fontsize="small")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize="small")

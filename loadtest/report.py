@@ -62,10 +62,10 @@ class ReportFiles:
     def latency_png(self) -> Path:
         return self.directory / "latency.png"
 
-    def plot(self, recorder: LatencyRecorder, title: str) -> Path:
+    def plot(self, recorder: LatencyRecorder, title: str, target_rate: float | None = None) -> Path:
         from loadtest.plot import plot_latency  # matplotlib is imported only to draw
 
-        return plot_latency(recorder, self.latency_png, title)
+        return plot_latency(recorder, self.latency_png, title, target_rate)
 
 
 def _row(key: str, request: RequestSummary) -> str:
@@ -103,6 +103,8 @@ def format_summary(summary: RunSummary) -> str:
                 f"service time alone (from actual send): p50 {service.p50:.3f} ms, "
                 f"p99 {service.p99:.3f} ms, max {service.max:.3f} ms"
             )
+    if summary.settings.get("mode") == "closed loop":
+        lines.append(f"{summary.settings['latency_from']}: a stalled server delays the requests")
     for reason in summary.generator.get("reasons", []):
         lines.append(f"!!! LOAD GENERATOR BOTTLENECK: {reason}")
     for error in summary.errors[:5]:

@@ -16,7 +16,7 @@ from loadtest.gate import Slo, check_slo, slo_section
 from loadtest.hdr import LatencyRecorder
 from loadtest.pacing import bottleneck_reasons
 from loadtest.report import ReportFiles
-from loadtest.settings import LoadSettings
+from loadtest.settings import CLOSED_LOOP_NOTE, LoadSettings
 from loadtest.summary import RunSummary, read_locust_csv, request_summaries
 
 __all__ = ["read_results", "summarize"]
@@ -45,6 +45,9 @@ def _settings_record(settings: LoadSettings) -> dict[str, Any]:
         host=settings.target_host,
         users=None if settings.stages else settings.total_users,
         spawn_rate=None if settings.stages else settings.total_spawn_rate,
+        mode=settings.mode,
+        target_rate=settings.target_rate,
+        latency_from=CLOSED_LOOP_NOTE if settings.is_closed_loop else CO_CORRECTED,
     )
     return record
 
@@ -64,7 +67,7 @@ def summarize(
     recorder = LatencyRecorder.from_dict(results["recorder"])
     duration = max(0.0, recorder.last_end - recorder.first_start) if recorder.count() else 0.0
     requests, total = request_summaries(recorder, read_locust_csv(files.stats_csv), duration)
-    reasons = bottleneck_reasons(results["processes"], settings.rate, total.rps)
+    reasons = bottleneck_reasons(results["processes"], settings.target_rate, total.rps)
     for reason in reasons:
         logger.warning("LOAD GENERATOR BOTTLENECK: %s", reason)
     workload = results.get("workload") or {}
@@ -94,9 +97,9 @@ def summarize(
             for row in read_locust_csv(files.failures_csv)
         ],
         pacing=None
-        if settings.rate is None
+        if settings.target_rate is None
         else {
-            "target_rps": settings.rate,
+            "target_rps": settings.target_rate,
             "achieved_rps": round(total.rps, 3),
             "user_rate": results.get("user_rate"),
             "latency_from": CO_CORRECTED,
@@ -110,8 +113,13 @@ def summarize(
     )
     if slo is not None and not slo.empty:
         summary = dataclasses.replace(summary, slo=slo_section(slo, check_slo(summary, slo)))
-    title = f"{workload.get('request_name', settings.model)} over {settings.transport}"
-    files.plot(recorder, title)
+    title = f"{workload.get('request_name', settings.model)} over {settings.transport}, " + (
+        CLOSED_LOOP_NOTE
+        if settings.is_closed_loop
+        else f"open loop at {settings.target_rate:g} req/s (achieved {total.rps:.1f}), "
+        "latency from each request's intended send time"
+    )
+    files.plot(recorder, title, settings.target_rate)
     summary.write(files.summary_json)
     logger.info("report: %s", files.directory)
     return summary

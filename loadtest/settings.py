@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
+    "CLOSED_LOOP_NOTE",
     "DEFAULT_HOSTS",
+    "DEFAULT_RATE",
     "ENDPOINTS",
     "ENV_PREFIX",
     "PAYLOADS",
@@ -32,6 +34,13 @@ DEFAULT_HOSTS = {
     "rest-httpuser": "http://127.0.0.1:8501",
 }
 ENV_PREFIX = "LOADTEST_"
+# Open loop (the default) sends at this many requests per second in total unless told a rate:
+# low enough for any CPU model on one core to keep up, high enough for p99 to mean something
+# in a 10 s run (200 requests).
+DEFAULT_RATE = 20.0
+# Written wherever a closed-loop run reports latency: its users wait for each answer before
+# sending again, so a stalled server delays the requests that would have seen the stall.
+CLOSED_LOOP_NOTE = "closed loop: not corrected for coordinated omission"
 # In paced mode without --users, one user per this many requests per second: each user then
 # sends every 50 ms, far above a healthy server's latency, so users are rarely all busy.
 PACED_RPS_PER_USER = 20.0
@@ -66,9 +75,11 @@ def parse_duration(text: str | float) -> float:
 class LoadSettings:
     """One bounded load against one model: what to send, where, and how hard.
 
-    Closed loop by default: `users` users send back to back for `run_time` seconds. With
-    `rate` the run is paced at that many requests per second in total (coordinated omission
-    corrected); with `stages` a stages file shapes the number of users over time.
+    Open loop by default: requests go out at `rate` per second in total (DEFAULT_RATE when
+    not given), and latency is measured from each one's intended send time (coordinated
+    omission corrected). With `closed_loop`, `users` users send back to back for `run_time`
+    seconds; with `stages` a stages file shapes the number of users over time (closed loop
+    too). Closed-loop numbers are labelled CLOSED_LOOP_NOTE wherever they are reported.
 
     Raises:
         ValueError: for an unknown transport, payload or endpoint, both version and label,
@@ -89,6 +100,7 @@ class LoadSettings:
     spawn_rate: float | None = None
     run_time: float = 10.0
     rate: float | None = None
+    closed_loop: bool = False
     stages: Path | None = None
     processes: int = 1
     timeout: float = 10.0
@@ -105,6 +117,9 @@ class LoadSettings:
             "run time must be positive": self.run_time > 0,
             "rate must be positive": self.rate is None or self.rate > 0,
             "paced mode (rate) and stages cannot be combined": not (self.rate and self.stages),
+            "a rate is open loop: give a rate or closed loop, not both": not (
+                self.rate and self.closed_loop
+            ),
             "processes must be at least 1": self.processes >= 1,
             "timeout must be positive": self.timeout > 0,
         }
@@ -118,20 +133,36 @@ class LoadSettings:
         return self.host or DEFAULT_HOSTS[self.transport]
 
     @property
+    def is_closed_loop(self) -> bool:
+        """Users send back to back (closed_loop, or a stages file shaping the users)."""
+        return self.closed_loop or self.stages is not None
+
+    @property
+    def mode(self) -> str:
+        """The mode as the reports name it: "open loop" or "closed loop"."""
+        return "closed loop" if self.is_closed_loop else "open loop"
+
+    @property
+    def target_rate(self) -> float | None:
+        """Requests per second in total for an open-loop run (None in closed loop)."""
+        return None if self.is_closed_loop else (self.rate or DEFAULT_RATE)
+
+    @property
     def total_users(self) -> int:
-        """Users to run: as given, else enough for the paced rate, else 4."""
+        """Users to run: as given, else enough for the open-loop rate, else 4."""
         if self.users is not None:
             return self.users
-        if self.rate:
-            return max(1, math.ceil(self.rate / PACED_RPS_PER_USER))
+        rate = self.target_rate
+        if rate:
+            return max(1, math.ceil(rate / PACED_RPS_PER_USER))
         return 4
 
     @property
     def total_spawn_rate(self) -> float:
-        """Users started per second: as given; paced runs start every user at once."""
+        """Users started per second: as given; open-loop runs start every user at once."""
         if self.spawn_rate is not None:
             return self.spawn_rate
-        return float(self.total_users) if self.rate else max(1.0, self.total_users / 2)
+        return float(self.total_users) if self.target_rate else max(1.0, self.total_users / 2)
 
     def replace(self, **changes: Any) -> LoadSettings:
         """A copy with some fields changed (validated again)."""
@@ -175,6 +206,22 @@ def _parse_field(name: str, raw: str) -> Any:
             return parse_duration(raw)
         if name in ("models_root", "stages"):
             return Path(raw)
+        if name == "closed_loop":
+            return _parse_bool(raw)
     except ValueError as err:
         raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r}: {err}") from err
     return raw
+
+
+def _parse_bool(raw: str) -> bool:
+    """true/false, 1/0, yes/no (any case).
+
+    Raises:
+        ValueError: anything else.
+    """
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: {raw!r} (true or false)")
