@@ -18,6 +18,7 @@ from loadtest.gate import Slo, check_slo, load_slo
 from loadtest.options import add_run_options, add_slo_options, env_default
 from loadtest.settings import (
     ENDPOINTS,
+    METRICS_PATH,
     TRANSPORTS,
     LoadSettings,
     parse_duration,
@@ -42,6 +43,14 @@ def _transports(args: argparse.Namespace) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
+def _default_metrics_url(args: argparse.Namespace, transport: str) -> str | None:
+    """A gRPC run reads the metrics of --rest-url's server, the same server unless --host
+    points elsewhere; REST runs default to their own host's page (in LoadSettings)."""
+    if transport != "grpc" or args.host or env_default("METRICS_URL"):
+        return None
+    return str(args.rest_url).rstrip("/") + METRICS_PATH
+
+
 def _settings(args: argparse.Namespace, transport: str) -> LoadSettings:
     processes = args.processes
     if processes is not None and processes < 0:
@@ -60,6 +69,7 @@ def _settings(args: argparse.Namespace, transport: str) -> LoadSettings:
         endpoint=args.endpoint,
         host=args.host or (None if env_default("HOST") else default_host),
         timeout=args.timeout,
+        metrics_url=args.metrics_url or _default_metrics_url(args, transport),
         users=args.users,
         spawn_rate=args.spawn_rate,
         run_time=args.run_time,

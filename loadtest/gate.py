@@ -19,7 +19,7 @@ from typing import Any
 from loadtest.config_files import read_config
 from loadtest.summary import RunSummary
 
-__all__ = ["Slo", "check_slo", "load_slo"]
+__all__ = ["Objective", "Slo", "check_slo", "load_slo", "objectives", "slo_section"]
 
 
 @dataclass(frozen=True)
@@ -81,46 +81,89 @@ def load_slo(path: Path) -> Slo:
         raise ValueError(f"{path}: {err}") from err
 
 
-def check_slo(summary: RunSummary, slo: Slo) -> list[str]:
-    """One line per breached objective, over all requests of the run ([] when all are met)."""
+@dataclass(frozen=True)
+class Objective:
+    """One objective's outcome: what was asked, what the run did, and the breach line."""
+
+    name: str
+    threshold: float
+    actual: float
+    breached: bool
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "threshold": self.threshold,
+            "actual": self.actual,
+            "passed": not self.breached,
+            "message": self.message,
+        }
+
+
+def objectives(summary: RunSummary, slo: Slo) -> list[Objective]:
+    """Each objective of slo checked over all requests of the run ([] when none is set)."""
     total = summary.total
-    if total.count == 0:
-        return ["SLO breach: no request completed"]
     latency = total.latency
     scope = f"{total.count} requests"
-    checks: list[tuple[bool, str]] = []
+    found: list[Objective] = []
     if slo.p99_ms is not None:
-        checks.append(
-            (
+        found.append(
+            Objective(
+                "p99 latency (ms)",
+                slo.p99_ms,
+                latency.p99,
                 latency.p99 > slo.p99_ms,
                 f"p99 latency {latency.p99:.3f} ms > {slo.p99_ms:g} ms ({scope})",
             )
         )
     if slo.p50_ms is not None:
-        checks.append(
-            (
+        found.append(
+            Objective(
+                "p50 latency (ms)",
+                slo.p50_ms,
+                latency.p50,
                 latency.p50 > slo.p50_ms,
                 f"p50 latency {latency.p50:.3f} ms > {slo.p50_ms:g} ms ({scope})",
             )
         )
     if slo.max_error_rate is not None:
-        checks.append(
-            (
+        found.append(
+            Objective(
+                "error rate",
+                slo.max_error_rate,
+                total.error_rate,
                 total.error_rate > slo.max_error_rate,
                 f"error rate {total.error_rate:.4%} > {slo.max_error_rate:.4%} "
                 f"({total.failures} of {total.count} requests failed)",
             )
         )
     if slo.min_rps is not None:
-        checks.append(
-            (
+        found.append(
+            Objective(
+                "throughput (req/s)",
+                slo.min_rps,
+                total.rps,
                 total.rps < slo.min_rps,
                 f"throughput {total.rps:.1f} req/s < {slo.min_rps:g} req/s",
             )
         )
-    return [f"SLO breach: {reason}" for breached, reason in checks if breached]
+    return found
 
 
-def slo_section(slo: Slo, breaches: list[str]) -> dict[str, Any]:
-    """The summary's "slo" entry."""
-    return {"thresholds": slo.to_dict(), "breaches": breaches, "passed": not breaches}
+def check_slo(summary: RunSummary, slo: Slo) -> list[str]:
+    """One line per breached objective, over all requests of the run ([] when all are met)."""
+    if summary.total.count == 0:
+        return ["SLO breach: no request completed"]
+    return [f"SLO breach: {o.message}" for o in objectives(summary, slo) if o.breached]
+
+
+def slo_section(summary: RunSummary, slo: Slo) -> dict[str, Any]:
+    """The summary's "slo" entry: thresholds, each objective's outcome, the breach lines."""
+    breaches = check_slo(summary, slo)
+    return {
+        "thresholds": slo.to_dict(),
+        "objectives": [o.to_dict() for o in objectives(summary, slo)],
+        "breaches": breaches,
+        "passed": not breaches,
+    }

@@ -109,6 +109,7 @@ class LatencyRecorder:
         self.latency: dict[str, HdrHistogram] = defaultdict(new_histogram)
         self.service: dict[str, HdrHistogram] = defaultdict(new_histogram)
         self.timeline: dict[int, HdrHistogram] = defaultdict(lambda: new_histogram(TIMELINE_DIGITS))
+        self.lag = new_histogram()  # open loop: how late each request was sent, all names
         self.names: dict[str, tuple[str, str]] = {}
         self.first_start = math.inf
         self.last_end = 0.0
@@ -134,6 +135,7 @@ class LatencyRecorder:
         self.latency[key].record_value(micros)
         if lag_ms is not None:
             self.service[key].record_value(_micros(response_time_ms))
+            self.lag.record_value(_micros(max(0.0, lag_ms)))
         self.timeline[int(start_time)].record_value(micros)
         self.first_start = min(self.first_start, start_time)
         self.last_end = max(self.last_end, start_time + response_time_ms / 1000.0)
@@ -148,6 +150,7 @@ class LatencyRecorder:
             "latency": _encode(self.latency),
             "service": _encode(self.service),
             "timeline": _encode(self.timeline),
+            "lag": self.lag.encode().decode("ascii") if self.lag.get_total_count() else None,
             "first_start": self.first_start if self.first_start != math.inf else None,
             "last_end": self.last_end or None,
         }
@@ -168,6 +171,8 @@ class LatencyRecorder:
                 target[key].decode_and_add(blob)
         for second, blob in data["timeline"].items():
             self.timeline[int(second)].decode_and_add(blob)
+        if data.get("lag"):
+            self.lag.decode_and_add(data["lag"])
         if data.get("first_start") is not None:
             self.first_start = min(self.first_start, data["first_start"])
         if data.get("last_end") is not None:

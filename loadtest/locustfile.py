@@ -31,9 +31,9 @@ from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
 from clients.spec import ModelTarget
+from loadtest.cpu import CpuWatch
 from loadtest.grpc_calls import enable_gevent
 from loadtest.hdr import LatencyRecorder, latency_stats
-from loadtest.pacing import CpuWatch
 from loadtest.payloads import build_workload
 from loadtest.served import describe_served_model
 from loadtest.settings import LoadSettings

@@ -70,6 +70,11 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--rest-url", default=env_default("REST_URL", DEFAULT_HOSTS["rest"]))
     what.add_argument("--grpc-target", default=env_default("GRPC_TARGET", DEFAULT_HOSTS["grpc"]))
     what.add_argument("--timeout", type=float, help="per request, seconds")
+    what.add_argument(
+        "--metrics-url",
+        help="the server's Prometheus page, read before and after each run for its own request"
+        " and model-run times (default: --rest-url's /monitoring/prometheus/metrics)",
+    )
     load = parser.add_argument_group(
         "how hard: open loop by default (a rate, latency from each request's intended send time)"
     )

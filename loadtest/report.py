@@ -9,7 +9,17 @@ from pathlib import Path
 from loadtest.hdr import LatencyRecorder
 from loadtest.summary import RequestSummary, RunSummary
 
-__all__ = ["ReportFiles", "format_summary", "new_report_dir"]
+__all__ = ["LOCUST_DIR", "ReportFiles", "format_summary", "new_report_dir"]
+
+LOCUST_DIR = "locust-service-times"
+LOCUST_README = """Locust's own report and CSV files for this run.
+
+Their response times are service times: each measured from the moment Locust actually sent
+the call, rounded to whole milliseconds below 100 ms. In an open-loop run a request that
+waited to be sent (a stalled server, a busy user) does not count that wait here, so these
+numbers can be far below what callers saw. The run's report is ../report.html (the same
+numbers as ../summary.json): latency from each request's intended send time, HDR histograms.
+"""
 
 
 def new_report_dir(root: Path) -> Path:
@@ -29,21 +39,45 @@ class ReportFiles:
     directory: Path
 
     @property
+    def report_html(self) -> Path:
+        """The run's own report: one self-contained page, the numbers of summary.json."""
+        return self.directory / "report.html"
+
+    @property
+    def locust_dir(self) -> Path:
+        """Locust's own HTML and CSV, apart: its times run from each call's actual send."""
+        return self.directory / LOCUST_DIR
+
+    @property
     def locust_html(self) -> Path:
-        return self.directory / "locust.html"
+        return self.locust_dir / "locust.html"
 
     @property
     def csv_prefix(self) -> Path:
         """Locust's --csv prefix: locust_stats.csv, locust_failures.csv, ..._history.csv."""
-        return self.directory / "locust"
+        return self.locust_dir / "locust"
+
+    def _locust_csv(self, name: str) -> Path:
+        # A distributed master run by hand may have written its CSV into the folder itself.
+        inside = self.locust_dir / name
+        return (
+            inside
+            if inside.is_file() or not (self.directory / name).is_file()
+            else self.directory / name
+        )
 
     @property
     def stats_csv(self) -> Path:
-        return self.directory / "locust_stats.csv"
+        return self._locust_csv("locust_stats.csv")
 
     @property
     def failures_csv(self) -> Path:
-        return self.directory / "locust_failures.csv"
+        return self._locust_csv("locust_failures.csv")
+
+    def write_locust_readme(self) -> None:
+        """Say, beside Locust's files, what their numbers are and where the report is."""
+        self.locust_dir.mkdir(parents=True, exist_ok=True)
+        (self.locust_dir / "README.txt").write_text(LOCUST_README)
 
     @property
     def locust_log(self) -> Path:
@@ -77,6 +111,13 @@ def _row(key: str, request: RequestSummary) -> str:
     )
 
 
+_VERDICT_LABELS = {
+    "generator-bound": "LOAD GENERATOR BOTTLENECK",
+    "server-bound": "SERVER BOTTLENECK",
+    "users-bound": "TOO FEW USERS",
+}
+
+
 def format_summary(summary: RunSummary) -> str:
     """The summary as a few lines of text: per-request HDR percentiles, pacing, bottleneck, SLO."""
     header = (
@@ -105,8 +146,16 @@ def format_summary(summary: RunSummary) -> str:
             )
     if summary.settings.get("mode") == "closed loop":
         lines.append(f"{summary.settings['latency_from']}: a stalled server delays the requests")
+    verdict = summary.generator.get("verdict", "none")
+    label = _VERDICT_LABELS.get(verdict, verdict)
     for reason in summary.generator.get("reasons", []):
-        lines.append(f"!!! LOAD GENERATOR BOTTLENECK: {reason}")
+        lines.append(f"!!! {label}: {reason}")
+    if summary.server:
+        server = summary.server
+        lines.append(
+            f"server's own times: {server['requests']} requests, mean in the server "
+            f"{server['mean_request_ms']} ms, of which model run {server['mean_run_ms']} ms"
+        )
     for error in summary.errors[:5]:
         lines.append(f"error x{error['count']}: {error['name']}: {error['error'][:160]}")
     if summary.slo:

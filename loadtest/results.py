@@ -12,12 +12,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from loadtest.gate import Slo, check_slo, slo_section
-from loadtest.hdr import LatencyRecorder
-from loadtest.pacing import bottleneck_reasons
+from loadtest.gate import Slo, slo_section
+from loadtest.hdr import LatencyRecorder, latency_stats
+from loadtest.html_report import write_report
 from loadtest.report import ReportFiles
+from loadtest.server_times import ServerTimes
 from loadtest.settings import CLOSED_LOOP_NOTE, LoadSettings
 from loadtest.summary import RunSummary, read_locust_csv, request_summaries
+from loadtest.verdict import decide
 
 __all__ = ["read_results", "summarize"]
 
@@ -62,14 +64,23 @@ def summarize(
     served_version_after: int | None = None,
     slo: Slo | None = None,
     wall_seconds: float | None = None,
+    server: ServerTimes | None = None,
 ) -> RunSummary:
     """The run's summary, written to summary.json with latency.png beside it."""
     recorder = LatencyRecorder.from_dict(results["recorder"])
     duration = max(0.0, recorder.last_end - recorder.first_start) if recorder.count() else 0.0
     requests, total = request_summaries(recorder, read_locust_csv(files.stats_csv), duration)
-    reasons = bottleneck_reasons(results["processes"], settings.target_rate, total.rps)
-    for reason in reasons:
-        logger.warning("LOAD GENERATOR BOTTLENECK: %s", reason)
+    lag = latency_stats(recorder.lag) if recorder.lag.get_total_count() else None
+    verdict = decide(
+        results["processes"],
+        target_rps=settings.target_rate,
+        achieved_rps=total.rps,
+        service=total.service_time or total.latency,
+        lag=lag,
+        server=server,
+    )
+    for reason in verdict.reasons:
+        logger.warning("%s: %s", verdict.kind, reason)
     workload = results.get("workload") or {}
     summary = RunSummary(
         report_dir=files.directory,
@@ -106,13 +117,16 @@ def summarize(
         },
         generator={
             "processes": results["processes"],
-            "bottleneck": bool(reasons),
-            "reasons": reasons,
+            "verdict": verdict.kind,
+            "bottleneck": verdict.bottleneck,
+            "reasons": verdict.reasons,
+            "send_lag_ms": lag.to_dict() if lag else None,
             "wall_seconds": wall_seconds,
         },
+        server=server.to_dict() if server else None,
     )
     if slo is not None and not slo.empty:
-        summary = dataclasses.replace(summary, slo=slo_section(slo, check_slo(summary, slo)))
+        summary = dataclasses.replace(summary, slo=slo_section(summary, slo))
     title = f"{workload.get('request_name', settings.model)} over {settings.transport}, " + (
         CLOSED_LOOP_NOTE
         if settings.is_closed_loop
@@ -121,5 +135,6 @@ def summarize(
     )
     files.plot(recorder, title, settings.target_rate)
     summary.write(files.summary_json)
+    write_report(summary, files.report_html, files.latency_png)
     logger.info("report: %s", files.directory)
     return summary

@@ -28,6 +28,7 @@ from loadtest.payloads import Workload, build_workload
 from loadtest.report import ReportFiles, new_report_dir
 from loadtest.results import read_results, summarize
 from loadtest.served import ServedModel, describe_served_model
+from loadtest.server_times import read_counters, server_times
 from loadtest.settings import LoadSettings
 from loadtest.shapes import load_stages, total_duration
 from loadtest.summary import RunSummary
@@ -185,10 +186,16 @@ def run_load(
     served, workload = prepare(settings)
     files = ReportFiles(Path(report_dir) if report_dir else new_report_dir(reports_root))
     files.directory.mkdir(parents=True, exist_ok=True)
+    files.write_locust_readme()
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     clock = time.monotonic()
     logger.info("%s: %s", workload.request_name, workload.source)
+    metrics_url = settings.server_metrics_url
+    before = read_counters(metrics_url, settings.model) if metrics_url else None
     results = _run_locust(settings, files, web, web_port)
+    after = (
+        read_counters(metrics_url, settings.model) if before is not None and metrics_url else None
+    )
     return summarize(
         settings,
         files,
@@ -198,4 +205,5 @@ def run_load(
         served_version_after=_served_after(settings),
         slo=slo,
         wall_seconds=round(time.monotonic() - clock, 1),
+        server=server_times(before, after),
     )

@@ -19,6 +19,7 @@ __all__ = [
     "ENV_PREFIX",
     "PAYLOADS",
     "TRANSPORTS",
+    "METRICS_PATH",
     "LoadSettings",
     "parse_duration",
 ]
@@ -34,6 +35,7 @@ DEFAULT_HOSTS = {
     "rest-httpuser": "http://127.0.0.1:8501",
 }
 ENV_PREFIX = "LOADTEST_"
+METRICS_PATH = "/monitoring/prometheus/metrics"  # TF Serving's default metrics page
 # Open loop (the default) sends at this many requests per second in total unless told a rate:
 # low enough for any CPU model on one core to keep up, high enough for p99 to mean something
 # in a 10 s run (200 requests).
@@ -104,6 +106,7 @@ class LoadSettings:
     stages: Path | None = None
     processes: int = 1
     timeout: float = 10.0
+    metrics_url: str | None = None  # the server's metrics page (default: REST host's)
 
     def __post_init__(self) -> None:
         checks = {
@@ -131,6 +134,15 @@ class LoadSettings:
     def target_host(self) -> str:
         """The REST base URL or gRPC target the users call."""
         return self.host or DEFAULT_HOSTS[self.transport]
+
+    @property
+    def server_metrics_url(self) -> str | None:
+        """Where the server's metrics are read: as given, else the REST host's default page."""
+        if self.metrics_url:
+            return self.metrics_url
+        if self.transport == "grpc":
+            return None
+        return self.target_host.rstrip("/") + METRICS_PATH
 
     @property
     def is_closed_loop(self) -> bool:

@@ -81,6 +81,7 @@ class RunSummary:
     pacing: dict[str, Any] | None
     generator: dict[str, Any]
     slo: dict[str, Any] | None = None
+    server: dict[str, Any] | None = None  # the server's own mean times (its metrics page)
 
     @property
     def served_version(self) -> int | None:
@@ -106,6 +107,7 @@ class RunSummary:
             "pacing": self.pacing,
             "generator": self.generator,
             "slo": self.slo,
+            "server": self.server,
         }
 
     @classmethod
@@ -123,6 +125,7 @@ class RunSummary:
             data["pacing"],
             data["generator"],
             data.get("slo"),
+            data.get("server"),
         )
 
     def write(self, path: Path) -> None:

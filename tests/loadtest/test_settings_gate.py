@@ -9,7 +9,7 @@ import pytest
 
 from loadtest.gate import Slo, check_slo, load_slo
 from loadtest.hdr import LatencyRecorder, latency_stats
-from loadtest.pacing import Pacer, bottleneck_reasons
+from loadtest.pacing import Pacer
 from loadtest.settings import LoadSettings, parse_duration
 from loadtest.shapes import load_stages, stage_at
 from loadtest.summary import RunSummary, request_summaries
@@ -174,12 +174,3 @@ def test_stages_file(tmp_path) -> None:
     assert stage_at(stages, 9.9).users == 5
     assert stage_at(stages, 10.0).users == 50
     assert stage_at(stages, 30.0) is None
-
-
-def test_bottleneck_reasons() -> None:
-    busy = [{"role": "local", "pid": 1, "mean_percent": 97.0}]
-    calm = [{"role": "local", "pid": 1, "mean_percent": 40.0}]
-    assert bottleneck_reasons(calm, None, 100.0) == []
-    assert bottleneck_reasons(calm, 100.0, 99.0) == []
-    assert "97% of a core" in bottleneck_reasons(busy, None, 100.0)[0]
-    assert "below the target" in bottleneck_reasons(calm, 100.0, 80.0)[0]
