@@ -35,6 +35,7 @@ SLO_ERROR_RATE ?= 0
 LOADTEST_ARGS ?=
 ROLLOUT_TRANSPORT ?= grpc
 ROLLOUT_ARGS ?=
+CAPACITY_ARGS ?=
 VERIFY_ARGS ?=
 KUBECTL ?= kubectl
 DOCKER ?= docker
@@ -126,6 +127,16 @@ loadtest: $(LOCAL_CONFIG) ## Open-loop load test of REST and gRPC (RATE req/s, $
 	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/loadtest-server.log \
 	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \
 	  --slo-p99-ms $(SLO_P99_MS) --slo-error-rate $(SLO_ERROR_RATE) $(LOADTEST_ARGS)
+
+.PHONY: capacity
+capacity: $(LOCAL_CONFIG) ## Max open-loop rate of MODEL within SLO_P99_MS (steps, bisection, repeats); reports/<ts>-capacity/
+	$(PY) -m loadtest capacity-search --transport $(firstword $(TRANSPORTS)) --model $(MODEL) \
+	  $(if $(LABEL),--label $(LABEL)) --batch-size $(BATCH_SIZE) --processes $(PROCESSES) \
+	  $(if $(USERS),--users $(USERS)) --models-root $(MODELS) \
+	  --rest-url http://127.0.0.1:$(REST_PORT) --grpc-target 127.0.0.1:$(GRPC_PORT) \
+	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/loadtest-server.log \
+	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \
+	  --slo-p99-ms $(SLO_P99_MS) --slo-error-rate $(SLO_ERROR_RATE) $(CAPACITY_ARGS)
 
 .PHONY: rollout-check
 rollout-check: $(LOCAL_CONFIG) ## Canary against stable of MODEL: latency, errors, held-out predictions; exits 1 if the canary is worse

@@ -1,4 +1,4 @@
-"""`python -m loadtest run | gate | capacity`: options default to LOADTEST_* environment variables.
+"""`python -m loadtest run | report | gate | capacity | capacity-search`: options default to LOADTEST_* environment variables.
 
 Exit status: 0 when the run met its SLOs (or had none), 1 when an SLO was breached (one
 "SLO breach: ..." line each), 2 when the run could not happen.
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from loadtest.gate import Slo, check_slo, load_slo
 from loadtest.options import add_run_options, add_slo_options, env_default
+from loadtest.search.cli import add_capacity_search
 from loadtest.settings import (
     ENDPOINTS,
     METRICS_PATH,
@@ -51,7 +52,7 @@ def _default_metrics_url(args: argparse.Namespace, transport: str) -> str | None
     return str(args.rest_url).rstrip("/") + METRICS_PATH
 
 
-def _settings(args: argparse.Namespace, transport: str) -> LoadSettings:
+def settings_for(args: argparse.Namespace, transport: str) -> LoadSettings:
     processes = args.processes
     if processes is not None and processes < 0:
         processes = os.cpu_count() or 1
@@ -84,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     from launcher import StartError, ensure_server
 
     try:
-        runs = [_settings(args, transport) for transport in _transports(args)]
+        runs = [settings_for(args, transport) for transport in _transports(args)]
         slo = _slo(args)
     except (ValueError, OSError) as err:
         print(f"loadtest: {err}", file=sys.stderr)
@@ -133,7 +134,7 @@ def _report(args: argparse.Namespace) -> int:
 
     files = ReportFiles(args.directory)
     try:
-        settings, slo = _settings(args, _transports(args)[0]), _slo(args)
+        settings, slo = settings_for(args, _transports(args)[0]), _slo(args)
         results = read_results(files)
     except (ValueError, OSError) as err:
         print(f"loadtest: {err}", file=sys.stderr)
@@ -240,6 +241,7 @@ def parser() -> argparse.ArgumentParser:
     capacity.add_argument("--server-args", default="")
     capacity.add_argument("--server-log", type=Path, default=Path("build/loadtest-server.log"))
     capacity.set_defaults(handler=_capacity)
+    add_capacity_search(commands)
     return main
 
 

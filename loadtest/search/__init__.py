@@ -1,0 +1,1 @@
+"""Capacity search: the highest open-loop rate one server holds within its SLO."""
