@@ -110,6 +110,7 @@ class LatencyRecorder:
         self.service: dict[str, HdrHistogram] = defaultdict(new_histogram)
         self.timeline: dict[int, HdrHistogram] = defaultdict(lambda: new_histogram(TIMELINE_DIGITS))
         self.lag = new_histogram()  # open loop: how late each request was sent, all names
+        self.failures: dict[int, int] = defaultdict(int)  # failed requests per wall-clock second
         self.names: dict[str, tuple[str, str]] = {}
         self.first_start = math.inf
         self.last_end = 0.0
@@ -126,8 +127,10 @@ class LatencyRecorder:
         response_time_ms: float,
         start_time: float,
         lag_ms: float | None = None,
+        failed: bool = False,
     ) -> None:
-        """One request: its duration, wall-clock start, and in paced runs how late it was sent."""
+        """One request: its duration, wall-clock start, in paced runs how late it was sent, and
+        whether it failed."""
         key = self.key(request_type, name)
         self.names.setdefault(key, (request_type, name))
         waited = response_time_ms if lag_ms is None else response_time_ms + max(0.0, lag_ms)
@@ -137,6 +140,8 @@ class LatencyRecorder:
             self.service[key].record_value(_micros(response_time_ms))
             self.lag.record_value(_micros(max(0.0, lag_ms)))
         self.timeline[int(start_time)].record_value(micros)
+        if failed:
+            self.failures[int(start_time)] += 1
         self.first_start = min(self.first_start, start_time)
         self.last_end = max(self.last_end, start_time + response_time_ms / 1000.0)
 
@@ -151,6 +156,7 @@ class LatencyRecorder:
             "service": _encode(self.service),
             "timeline": _encode(self.timeline),
             "lag": self.lag.encode().decode("ascii") if self.lag.get_total_count() else None,
+            "failures": {str(second): count for second, count in self.failures.items()},
             "first_start": self.first_start if self.first_start != math.inf else None,
             "last_end": self.last_end or None,
         }
@@ -173,6 +179,8 @@ class LatencyRecorder:
             self.timeline[int(second)].decode_and_add(blob)
         if data.get("lag"):
             self.lag.decode_and_add(data["lag"])
+        for second, count in (data.get("failures") or {}).items():
+            self.failures[int(second)] += count
         if data.get("first_start") is not None:
             self.first_start = min(self.first_start, data["first_start"])
         if data.get("last_end") is not None:

@@ -116,11 +116,13 @@ def on_init(environment: Environment, **_: Any) -> None:
         response_time: float,
         context: dict[str, Any] | None = None,
         start_time: float | None = None,
+        exception: BaseException | None = None,
         **_: Any,
     ) -> None:
         started = start_time if start_time is not None else time.time() - response_time / 1000
         lag = (context or {}).get(LAG_KEY)
-        state.recorder.record(request_type, name, response_time, started, lag)
+        failed = exception is not None
+        state.recorder.record(request_type, name, response_time, started, lag, failed)
 
     _listener(environment.events.request)(on_request)
     if state.cpu.role == "worker":

@@ -2,8 +2,9 @@
 
 A generator is the bottleneck when it is short of CPU: busy on a core, or runnable but waiting
 for one (its run-queue wait, which its CPU time does not show). The server is the bottleneck
-when its service time (p50 or mean) grows to several times its best under the load while the
-generator has headroom: requests queue in the server. Too few users is the rest: the sends slipped, yet neither side was short.
+when the run fell behind its schedule (rate short, or sends late) and its service time (p50 or
+mean) grew to several times its best while the generator had headroom: requests queued in the
+server. A run that kept its schedule was limited by nobody, however its latency looks. Too few users is the rest: the sends slipped, yet neither side was short.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def decide(
         return Verdict("generator-bound", generator + notes)
     in_server = f"; in the server: {server.describe()}" if server else ""
     grown = service is not None and max(service.p50, service.mean) >= SERVICE_GROWTH * service.min
-    if service is not None and service.min > 0 and grown:
+    limited = shortfall or slipped  # a run that kept its schedule was limited by nobody
+    if service is not None and service.min > 0 and grown and limited:
         headroom = ", ".join(
             f"{u['role']} {u['mean_percent']:.0f}% CPU"
             + (
@@ -109,7 +111,7 @@ def decide(
             ]
             + notes,
         )
-    if shortfall or slipped:
+    if limited:
         return Verdict(
             "users-bound",
             [
