@@ -43,7 +43,12 @@ def read_config_file(path: str) -> model_server_config_pb2.ModelServerConfig:
 
 
 class ConfigFileWatcher:
-    """Re-reads the config file every N seconds; a bad file is logged and the old config stays."""
+    """Re-reads the config file every N seconds and applies it when its bytes change.
+
+    Whatever the file holds (nothing, bytes that are not UTF-8, half a config, a config the
+    server refuses) the old config stays, the reason is logged once per content, and polling
+    goes on: the poller never dies of a bad file.
+    """
 
     def __init__(
         self,
@@ -55,12 +60,13 @@ class ConfigFileWatcher:
         self._interval = interval
         self._apply = apply
         self._stop = threading.Event()
-        self._last = self._read_text()
+        self._last: bytes | None = self._read_bytes()
+        self._unreadable = False
         self._thread = threading.Thread(target=self._loop, name="config-poll", daemon=True)
 
-    def _read_text(self) -> str | None:
+    def _read_bytes(self) -> bytes | None:
         try:
-            return self._path.read_text()
+            return self._path.read_bytes()
         except OSError:
             return None
 
@@ -71,10 +77,17 @@ class ConfigFileWatcher:
         self._stop.set()
 
     def check_once(self) -> None:
-        text = self._read_text()
-        if text is None or text == self._last:
+        """Apply the file if its bytes changed since the last look; log why not otherwise."""
+        data = self._read_bytes()
+        if data is None:
+            if not self._unreadable:  # deleted or unreadable for a moment: say so once
+                log.warning("cannot read the model config %s; keeping the old one", self._path)
+            self._unreadable = True
             return
-        self._last = text
+        self._unreadable = False
+        if data == self._last:
+            return
+        self._last = data
         try:
             self._apply(read_config_file(str(self._path)))
             log.info("applied the new model config from %s", self._path)
@@ -87,4 +100,7 @@ class ConfigFileWatcher:
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
-            self.check_once()
+            try:
+                self.check_once()
+            except Exception:  # a poller that dies never applies a good config again
+                log.exception("the model config poll failed; keeping the old config, polling on")

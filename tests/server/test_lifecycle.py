@@ -252,6 +252,37 @@ def test_config_file_polling_applies_good_and_keeps_old_on_bad(library, tmp_path
         assert "keeping the old one" in server.log()
 
 
+def test_config_polling_survives_any_file_content(library, tmp_path) -> None:
+    """Not UTF-8, empty, half-written, deleted for a moment: each kept the old config; the
+    good config written after them is still applied (the poller did not die)."""
+    base_m, base_n = tmp_path / "m", tmp_path / "n"
+    for base in (base_m, base_n):
+        base.mkdir()
+        publish(library, base, 1)
+    config = tmp_path / "models.config"
+    config.write_text(labelled_config(base_m, {}, "latest {}"))
+    flags = [f"--model_config_file={config}", "--model_config_file_poll_wait_seconds=1"]
+    good = labelled_config(base_m, {}, "latest {}").replace(
+        "model_config_list {",
+        f"model_config_list {{ config {{ name: 'n' base_path: '{base_n}' model_platform: "
+        "'tensorflow' }",
+        1,
+    )
+    with start_server(flags, tmp_path) as server:
+        for bad in (b"model_config_list { config { name: '\xd4\xff' } }", b"", good[:40].encode()):
+            config.write_bytes(bad)
+            time.sleep(1.5)
+            assert predict(server) == 3.0  # m, version 1: 0.5 * 2 + 2
+        config.unlink()
+        time.sleep(1.5)
+        config.write_text(good)
+        wait_for(lambda: "1" in status(server, "n"), what="model n from the good config")
+        wait_for(lambda: status(server, "n")["1"]["state"] == "AVAILABLE", what="model n to load")
+        log = server.log()
+        assert "keeping the old one" in log and "cannot read the model config" in log
+        assert "Traceback" not in log
+
+
 def test_startup_fails_cleanly_when_the_only_version_is_corrupt(tmp_path) -> None:
     base = tmp_path / "m"
     base.mkdir()
