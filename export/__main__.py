@@ -1,4 +1,4 @@
-"""Command line: `python -m export keras FILE --name NAME` and `python -m export examples`."""
+"""Command line: `python -m export keras FILE --name NAME`, `examples`, `list` and `diff OLD NEW`."""
 
 from __future__ import annotations
 
@@ -116,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     list_cmd = sub.add_parser("list", help="list published versions with their test metrics")
     list_cmd.add_argument("--base-dir", type=Path, default=Path("models"))
+    from export.diff import add_diff_parser
+
+    add_diff_parser(sub)
     return parser
 
 
@@ -187,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "list":
         return _run_list(args)
+    if args.command == "diff":
+        from export.diff import run_diff
+
+        return run_diff(args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from export.publish import PublishError
     from export.validate import ValidationError

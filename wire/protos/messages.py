@@ -11,11 +11,19 @@ from google.protobuf.message import Message
 from wire.protos.builder import private_pool
 from wire.protos.logging_messages import LOGGING_FILE
 from wire.protos.model_service_messages import MODEL_SERVICE_FILE
+from wire.protos.saved_model_messages import SAVED_MODEL_FILE
 from wire.protos.serving_messages import PREDICTION_SERVICE_FILE
 from wire.protos.tensorflow_messages import ERROR_CODES_FILE, TENSORFLOW_FILE
 
 POOL = private_pool(
-    [TENSORFLOW_FILE, ERROR_CODES_FILE, PREDICTION_SERVICE_FILE, MODEL_SERVICE_FILE, LOGGING_FILE]
+    [
+        TENSORFLOW_FILE,
+        ERROR_CODES_FILE,
+        PREDICTION_SERVICE_FILE,
+        MODEL_SERVICE_FILE,
+        LOGGING_FILE,
+        SAVED_MODEL_FILE,
+    ]
 )
 
 
@@ -54,6 +62,9 @@ Features = _named_class("tensorflow.Features")
 Example = _named_class("tensorflow.Example")
 TensorInfo = _named_class("tensorflow.TensorInfo")
 SignatureDef = _named_class("tensorflow.SignatureDef")
+# Read from saved_model.pb by exported/, never sent: not among the package's wire exports.
+MetaGraphDef = _named_class("tensorflow.MetaGraphDef")
+SavedModel = _named_class("tensorflow.SavedModel")
 
 # tensorflow.serving: PredictionService
 ModelSpec = _named_class("tensorflow.serving.ModelSpec")
