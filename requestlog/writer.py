@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from requestlog.files import RotatingFile
 from requestlog.records import Kind, prediction_log
+from requestlog.recovery import recover_partial_files
 from requestlog.stats import RequestLogStats
 
 __all__ = ["CountListener", "RequestLog", "RequestLogStats"]
@@ -60,7 +61,9 @@ class RequestLog:
     write error (disk full, read-only, ...) drops the record and counts it (stats()), with a
     warning at most every warn_seconds. Files are `<folder>/<prefix>-<UTC time>-<pid>-<n>
     .tfrecord`, written as `.tfrecord.partial` and renamed when they reach max_file_bytes or
-    rotate_seconds of age, or on flush() and close(). Thread-safe: clients may share one.
+    rotate_seconds of age, or on flush() and close(); `.partial` files that a killed process
+    left with the same folder and prefix are finished first (see recovery.py; `recovered` says
+    what was kept). Thread-safe: clients may share one.
     seed makes the sampling repeatable (tests). on_count, if given, is called with the name of
     each count (a RequestLogStats field) as it is taken, on the caller's or the writer's
     thread; it must be quick and must not raise.
@@ -99,6 +102,7 @@ class RequestLog:
         self.sampling_rate = float(sampling_rate)
         self._random = random.Random(seed)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self.recovered = recover_partial_files(self.folder, prefix)
         self._file = RotatingFile(self.folder, prefix, max_file_bytes, rotate_seconds)
         self._counts = {f.name: 0 for f in fields(RequestLogStats) if f.name != "files_finished"}
         self._counts_lock = threading.Lock()

@@ -6,7 +6,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["frame_record", "masked_crc32c", "read_tfrecords", "write_tfrecords"]
+__all__ = ["frame_record", "masked_crc32c", "read_tfrecords", "whole_records", "write_tfrecords"]
 
 _HEADER = struct.Struct("<Q")
 _CRC = struct.Struct("<I")
@@ -91,3 +91,21 @@ def read_tfrecords(path: Path) -> Iterator[bytes]:
             raise ValueError(f"{path}: record {index} fails its checksum")
         yield record
         offset, index = end + 4, index + 1
+
+
+def whole_records(data: bytes) -> tuple[int, int]:
+    """How many whole, intact records data begins with, and the bytes they take: what is left
+    of a file whose writer was killed mid-record (the rest is a torn tail)."""
+    offset = count = 0
+    while offset + 12 <= len(data):
+        length_bytes = data[offset : offset + 8]
+        (length,) = _HEADER.unpack(length_bytes)
+        (length_crc,) = _CRC.unpack(data[offset + 8 : offset + 12])
+        end = offset + 12 + length
+        if masked_crc32c(length_bytes) != length_crc or end + 4 > len(data):
+            break
+        (data_crc,) = _CRC.unpack(data[end : end + 4])
+        if masked_crc32c(data[offset + 12 : end]) != data_crc:
+            break
+        offset, count = end + 4, count + 1
+    return count, offset
