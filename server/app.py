@@ -122,7 +122,7 @@ class ModelServer:
             ServingError: the config is invalid or a model failed to load.
         """
         options = self.options
-        self.core.apply_config(initial_config(options), wait_forever=True)
+        self.load_models()
         if options.file_system_poll_wait_seconds > 0:
             self.repository.start_polling(options.file_system_poll_wait_seconds)
         if options.model_config_file and options.model_config_file_poll_wait_seconds > 0:
@@ -135,6 +135,25 @@ class ModelServer:
         self._start_grpc()
         if options.rest_enabled:
             self._start_rest()
+
+    def load_models(self) -> None:
+        """Serve the startup config and wait until each of its models has settled.
+
+        Raises:
+            ServingError: the config is invalid or a model failed to load.
+        """
+        self.core.apply_config(initial_config(self.options), wait_forever=True)
+
+    def prediction_service(self) -> PredictionService:
+        """The gRPC PredictionService servicer over this server's core."""
+        return PredictionService(self.core, self.options.enable_serialization_as_tensor_content)
+
+    def rest_api(self) -> RestApi:
+        """The handler of every /v1 REST request over this server's core."""
+        options = self.options
+        return RestApi(
+            self.core, options.rest_api_timeout_in_ms, options.rest_api_enable_cors_support
+        )
 
     def _start_grpc(self) -> None:
         options = self.options
@@ -149,7 +168,7 @@ class ModelServer:
             ],
         )
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-            PredictionService(self.core, options.enable_serialization_as_tensor_content), server
+            self.prediction_service(), server
         )
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(self.core), server)
         if options.enable_grpc_healthcheck_service:
@@ -198,9 +217,7 @@ class ModelServer:
                 200, self.metrics.render(), CONTENT_TYPE
             )
         self._http = HttpServer(
-            RestApi(
-                self.core, options.rest_api_timeout_in_ms, options.rest_api_enable_cors_support
-            ),
+            self.rest_api(),
             options.host,
             options.rest_api_port,
             max_body_bytes=options.max_request_bytes,
