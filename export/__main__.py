@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tflog
+from export.serving_check.cli import add_parser as add_check_serving_parser
+from export.serving_check.cli import run as run_check_serving
 
 if TYPE_CHECKING:
     from export.spec import Task
@@ -116,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     list_cmd = sub.add_parser("list", help="list published versions with their test metrics")
     list_cmd.add_argument("--base-dir", type=Path, default=Path("models"))
+    add_check_serving_parser(sub)
     from export.diff import add_diff_parser
 
     add_diff_parser(sub)
@@ -133,7 +136,11 @@ def _run_list(args: argparse.Namespace) -> int:
             test = card.get("metrics", {}).get("test", {})
             metrics = ", ".join(f"{k}={v:.3f}" for k, v in test.items())
             signatures = ", ".join(card["signatures"])
-            print(f"{model_dir.name:>10} v{version}  {signatures:<28} {metrics}")
+            made = card.get("exported_with")  # older cards do not say
+            made_with = (
+                f"TF {made['tensorflow']}, Keras {made['keras']}" if made else "TF not recorded"
+            )
+            print(f"{model_dir.name:>10} v{version}  {signatures:<28} {made_with:<24} {metrics}")
     if not models:
         print(f"no models under {base}")
     return 0
@@ -190,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "list":
         return _run_list(args)
+    if args.command == "check-serving":
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        return run_check_serving(args)
     if args.command == "diff":
         from export.diff import run_diff
 

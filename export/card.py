@@ -74,12 +74,23 @@ def saved_state(version_dir: Path, variables: list[Any]) -> dict[str, int]:
     }
 
 
+def exported_with() -> dict[str, str]:
+    """The TensorFlow and Keras versions doing the export: a TF Serving release older than
+    this TensorFlow may lack ops the version uses (`python -m export check-serving`)."""
+    import keras
+    import tensorflow as tf
+
+    return {"tensorflow": str(tf.__version__), "keras": str(keras.__version__)}
+
+
 def build_card(
     spec: ServingSpec,
     version: int,
     saved_signatures: dict[str, Any],
     state: dict[str, int] | None = None,
 ) -> dict[str, Any]:
+    """The card of `spec` exported as `version`: what it is, its signatures, its state, what
+    exported it, and the spec's own entries (metrics, reference statistics)."""
     card = {
         "name": spec.name,
         "version": version,
@@ -88,6 +99,7 @@ def build_card(
         "class_names": spec.class_names,
         "signatures": signature_summary(saved_signatures),
         "saved_state": state,
+        "exported_with": exported_with(),
     }
     card.update(spec.card)
     return card
