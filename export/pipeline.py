@@ -27,19 +27,13 @@ def export_model(
     into place only when it passes, so a polling server never sees a partial version.
 
     Raises:
-        PublishError: the name is not a valid model name, or the version exists already.
+        PublishError: the name is not a valid model name, or the version exists already or
+            is being exported by another process.
         ValidationError: the export does not reload or disagrees with the Keras model.
     """
     publish.check_model_name(spec.name)
     model_dir = Path(base_dir) / spec.name
-    publish.remove_stale_staging(model_dir)
-    version = publish.next_version(model_dir) if version is None else version
-    if publish.version_path(model_dir, version).exists():
-        raise publish.PublishError(
-            f"{spec.name} version {version} exists already at {publish.version_path(model_dir, version)};"
-            " versions are never overwritten (omit --version to take the next number)"
-        )
-    staging = publish.make_staging_dir(model_dir, version)
+    version, staging = publish.reserve_version(model_dir, version)
     try:
         _write_saved_model(spec, staging, version)
         target = publish.publish(staging, model_dir, version)

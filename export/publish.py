@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from exported.versions import list_versions
@@ -14,6 +17,7 @@ from exported.versions import list_versions
 log = logging.getLogger(__name__)
 
 STAGING_PREFIX = ".staging-"
+_STAGING = re.compile(re.escape(STAGING_PREFIX) + r"(\d+)-(\d+)-.+")
 # A model name is one path segment of a REST URL (/v1/models/NAME) and one folder name.
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
@@ -36,11 +40,6 @@ def check_model_name(name: str) -> None:
         )
 
 
-def next_version(model_dir: Path) -> int:
-    versions = list_versions(model_dir)
-    return versions[-1] + 1 if versions else 1
-
-
 def version_path(model_dir: Path, version: int) -> Path:
     return model_dir / str(version)
 
@@ -48,22 +47,92 @@ def version_path(model_dir: Path, version: int) -> Path:
 def make_staging_dir(model_dir: Path, version: int) -> Path:
     """A fresh folder beside the versions, on the same filesystem, that TF Serving ignores.
 
-    Its name is not a number, so a server polling `model_dir` never loads it.
+    Its name is not a number, so a server polling `model_dir` never loads it; it carries the
+    version and this process's id (`.staging-<version>-<pid>-<random>`): while the process
+    lives, the folder reserves that version number.
     """
     model_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{version}-", dir=model_dir))
+    prefix = f"{STAGING_PREFIX}{version}-{os.getpid()}-"
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=model_dir))
     staging.chmod(0o755)  # mkdtemp makes it private; a server running as another user must read it
     return staging
 
 
+def _staging_owner(name: str) -> tuple[int, int] | None:
+    """(version, pid) of a staging folder's name, None for other names."""
+    match = _STAGING.fullmatch(name)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_stale_staging(model_dir: Path) -> None:
-    """Remove staging folders left behind by an export that crashed."""
+    """Remove staging folders left behind by exports whose process has ended (crashed or killed);
+    those of exports still running are theirs."""
     if not model_dir.is_dir():
         return
     for child in model_dir.iterdir():
-        if child.name.startswith(STAGING_PREFIX) and child.is_dir():
-            log.info("removing leftover staging folder %s", child)
-            shutil.rmtree(child, ignore_errors=True)
+        if not (child.name.startswith(STAGING_PREFIX) and child.is_dir()):
+            continue
+        owner = _staging_owner(child.name)
+        if owner is not None and _alive(owner[1]):
+            continue
+        log.info("removing leftover staging folder %s", child)
+        shutil.rmtree(child, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _publish_lock(model_dir: Path) -> Iterator[None]:
+    """One export of a model at a time picks its version number: an flock on the model
+    folder itself, so no lock file lies beside the versions."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(model_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def reserve_version(model_dir: Path, version: int | None = None) -> tuple[int, Path]:
+    """Pick the version (the next free number when None) and make its staging folder, under
+    the model's lock: concurrent exports get distinct versions and never remove each other's
+    staging folders.
+
+    Raises:
+        PublishError: version exists already, or another running export has reserved it.
+    """
+    with _publish_lock(model_dir):
+        remove_stale_staging(model_dir)
+        reserved = {
+            owner[0]
+            for child in model_dir.iterdir()
+            if (owner := _staging_owner(child.name)) is not None
+        }
+        if version is None:
+            version = max([*list_versions(model_dir), *reserved], default=0) + 1
+        elif version_path(model_dir, version).exists():
+            raise PublishError(
+                f"{model_dir.name} version {version} exists already at "
+                f"{version_path(model_dir, version)}; versions are never overwritten (omit "
+                "--version to take the next number)"
+            )
+        elif version in reserved:
+            raise PublishError(
+                f"{model_dir.name} version {version} is being exported by another process now"
+                " (its staging folder is in the model folder); pick another number"
+            )
+        return version, make_staging_dir(model_dir, version)
 
 
 def publish(staging: Path, model_dir: Path, version: int) -> Path:

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import requests
 
-from export.publish import STAGING_PREFIX, publish
+from export.publish import publish, reserve_version
 from exported.layout import WARMUP_PATH
-from exported.versions import list_versions
 
 __all__ = ["SwapError", "first_request_ms", "publish_copy", "wait_available"]
 
@@ -28,10 +27,8 @@ def publish_copy(source: Path, model_dir: Path, *, warmup: bool = True) -> int:
     """
     if not (source / "saved_model.pb").is_file():
         raise SwapError(f"{source} is not a SavedModel version folder (no saved_model.pb)")
-    model_dir.mkdir(parents=True, exist_ok=True)
-    version = max(list_versions(model_dir), default=0) + 1
-    staging = model_dir / f"{STAGING_PREFIX}swap-{version}"
-    shutil.copytree(source, staging)
+    version, staging = reserve_version(model_dir)
+    shutil.copytree(source, staging, dirs_exist_ok=True)
     if not warmup:
         (staging / WARMUP_PATH).unlink(missing_ok=True)
     publish(staging, model_dir, version)
