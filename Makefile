@@ -139,8 +139,9 @@ capacity: $(LOCAL_CONFIG) ## Max open-loop rate of MODEL within SLO_P99_MS (step
 	  --slo-p99-ms $(SLO_P99_MS) --slo-error-rate $(SLO_ERROR_RATE) $(CAPACITY_ARGS)
 
 .PHONY: rollout-check
-rollout-check: $(LOCAL_CONFIG) ## Canary against stable of MODEL: latency, errors, held-out predictions; exits 1 if the canary is worse
+rollout-check: $(LOCAL_CONFIG) ## Canary against stable of MODEL: signature diff, stable's requests replayed (REQUEST_LOGS, else warmup), then latency, errors, held-out predictions; exits 1 if the canary is worse
 	$(PY) -m loadtest.rollout --model $(MODEL) --transport $(ROLLOUT_TRANSPORT) \
+	  $(if $(REQUEST_LOGS),--request-logs $(REQUEST_LOGS)) \
 	  $(if $(USERS),--users $(USERS)) --run-time $(RUN_TIME) --batch-size $(BATCH_SIZE) --models-root $(MODELS) \
 	  --rest-url http://127.0.0.1:$(REST_PORT) --grpc-target 127.0.0.1:$(GRPC_PORT) \
 	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/loadtest-server.log \

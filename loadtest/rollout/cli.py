@@ -1,13 +1,18 @@
-"""`python -m loadtest.rollout`: is the canary as fast, as reliable and as right as stable?
+"""`python -m loadtest.rollout`: can the canary take the stable version's place?
 
-Sends the same load to the canary and the stable version (labels `canary` and `stable` by
+Before any load, two gates, each of which stops the check (exit 1) when the canary fails it:
+the signatures the server reports for both sides are diffed (a breaking change, as `python -m
+export diff` judges it, is listed and stops the check), then the stable version's own requests
+(its calls in --request-logs, else its warmup requests) are replayed against the canary, which
+must answer every one (a refused one is listed with its error).
+
+Then sends the same load to the canary and the stable version (labels `canary` and `stable` by
 default, or version numbers) in interleaved runs, asks both for the held-out examples in the
 exported version's warmup file, prints a side-by-side table and writes
 REPORTS/rollout/<timestamp>/rollout.json next to each run's own report.
 
 Exit status: 0 when the canary is within every tolerance, 1 when it is worse beyond one (a
-"canary worse: ..." line each), 2 when the check could not run.
-"""
+"canary worse: ..." line each) or stopped at a gate, 2 when the check could not run."""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from launcher import add_local_server_arguments
 from loadtest.report import new_report_dir
 from loadtest.rollout.check import RolloutError, run_rollout_check
 from loadtest.rollout.load import CANARY, STABLE
+from loadtest.rollout.replay import DEFAULT_REPLAY_LIMIT
 from loadtest.rollout.sides import Side
 from loadtest.rollout.tolerances import DEFAULT_TOLERANCES, UNITS, Tolerances, load_tolerances
 from loadtest.runner import LoadTestError
@@ -93,6 +99,27 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_ROUNDS,
         help="runs per side, alternating canary, stable, stable, canary, ... (default 2)",
     )
+    gates = main.add_argument_group("before the load")
+    gates.add_argument(
+        "--request-logs",
+        type=Path,
+        help="request log file or folder: the stable version's calls in it are replayed against"
+        " the canary (default, or when it logs none: the stable version's warmup requests)",
+    )
+    gates.add_argument(
+        "--accept-breaking",
+        action="append",
+        default=[],
+        metavar="SIGNATURE",
+        help="let breaking changes to this signature through, e.g. one retired on purpose:"
+        " shown and noted, not gated (repeatable)",
+    )
+    gates.add_argument(
+        "--replay-limit",
+        type=int,
+        default=DEFAULT_REPLAY_LIMIT,
+        help=f"replay at most this many requests, the newest (default {DEFAULT_REPLAY_LIMIT})",
+    )
     _add_tolerances(main)
     out = main.add_argument_group("reports")
     out.add_argument("--reports", type=Path, default=Path(_env("REPORTS", "reports")))
@@ -146,6 +173,8 @@ def _settings(args: argparse.Namespace) -> LoadSettings:
     )
     if args.rounds < 1:
         raise ValueError(f"--rounds must be at least 1, not {args.rounds}")
+    if args.replay_limit < 1:
+        raise ValueError(f"--replay-limit must be at least 1, not {args.replay_limit}")
     # Short runs: start every user at once, so the runs measure full load, not the ramp. A
     # LOADTEST_STAGES left over from `make loadtest` would replace --run-time in every run.
     return settings.replace(spawn_rate=args.spawn_rate or float(settings.total_users), stages=None)
@@ -162,7 +191,14 @@ def _check(args: argparse.Namespace) -> int:
     folder = Path(args.report_dir or new_report_dir(args.reports / "rollout"))
     try:
         result = run_rollout_check(
-            settings, sides, folder=folder, rounds=args.rounds, tolerances=tolerances
+            settings,
+            sides,
+            folder=folder,
+            rounds=args.rounds,
+            tolerances=tolerances,
+            request_logs=args.request_logs,
+            replay_limit=args.replay_limit,
+            accept_breaking=args.accept_breaking,
         )
     except (ServingClientError, LoadTestError, RolloutError, ValueError, OSError) as err:
         print(f"rollout: cannot compare: {err}", file=sys.stderr)

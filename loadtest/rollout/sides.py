@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from clients.spec import ModelTarget
-from loadtest.served import describe_served_model
+from loadtest.served import ServedModel, describe_served_model
 from loadtest.settings import LoadSettings
 
-__all__ = ["Side", "served_version"]
+__all__ = ["Side", "connect_client", "served_model"]
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,25 @@ class Side:
         return base.replace(version=self.version, label=self.label)
 
 
-def served_version(settings: LoadSettings, side: Side) -> int:
-    """The version the server answers with for side (a label resolved by the server).
+def served_model(settings: LoadSettings, side: Side) -> ServedModel:
+    """The version the server answers with for side (a label resolved by the server) and that
+    version's signatures, as GetModelMetadata reports them.
 
     Raises:
         ServingClientError: (a subclass) the server refused or did not answer, e.g. an
             unknown label (InvalidInputError) or version (ModelNotFoundError).
     """
     target = ModelTarget(settings.model, side.version, side.label)
-    return describe_served_model(
-        settings.transport, settings.target_host, target, settings.timeout
-    ).version
+    return describe_served_model(settings.transport, settings.target_host, target, settings.timeout)
+
+
+def connect_client(settings: LoadSettings) -> Any:
+    """A client of the check's server over its transport (rest-httpuser is REST); close it.
+
+    Raises:
+        ValueError: as the client's constructor.
+    """
+    from clients import connect
+
+    transport = "grpc" if settings.transport == "grpc" else "rest"
+    return connect(transport, settings.target_host, timeout=settings.timeout)

@@ -12,22 +12,32 @@ COLUMNS = (("", 18), ("stable", 10), ("canary", 10), ("change", 26), ("tolerance
 VERDICTS = {True: "ok", False: "FAIL", None: ""}
 
 
-def _line(cells: Sequence[str]) -> str:
+def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
     parts = [
         f"{cell:<{width}}" if i == 0 else f"{cell:>{width}}"
-        for i, (cell, (_, width)) in enumerate(zip(cells, COLUMNS, strict=False))
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=False))
     ]
-    return " ".join(parts + list(cells[len(COLUMNS) :])).rstrip()
+    return " ".join(parts + list(cells[len(widths) :])).rstrip()
 
 
 def format_table(sections: dict[str, list[Check]]) -> str:
-    """One block per section ("load", "predictions"), a row per check, verdicts at the right."""
-    lines = [_line([name for name, _ in COLUMNS] + ["  verdict"])]
+    """One block per section ("load", "predictions"), a row per check, verdicts at the right.
+
+    Columns are as wide as COLUMNS says, or as their widest cell (a signature's dtype and
+    shape, say), so that the verdicts stay in one column.
+    """
+    rows = [
+        [f"  {check.name}", check.stable, check.canary, check.change, check.tolerance]
+        for checks in sections.values()
+        for check in checks
+    ]
+    widths = [max([width, *(len(row[i]) for row in rows)]) for i, (_, width) in enumerate(COLUMNS)]
+    lines = [_line([name for name, _ in COLUMNS] + ["  verdict"], widths)]
     for title, checks in sections.items():
         lines.append(title)
         for check in checks:
             cells = [f"  {check.name}", check.stable, check.canary, check.change, check.tolerance]
-            lines.append(_line([*cells, f"  {VERDICTS[check.passed]}"]))
+            lines.append(_line([*cells, f"  {VERDICTS[check.passed]}"], widths))
     return "\n".join(lines)
 
 

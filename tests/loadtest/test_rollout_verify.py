@@ -17,6 +17,9 @@ pytestmark = pytest.mark.slow  # end to end: a rollout check under load on tampe
 # Short load, loose latency ratios: latency is not what this test is about.
 LOAD = ["--users", "2", "--run-time", "2s", "--rounds", "1"]
 LOOSE = ["--max-p50-ratio", "100", "--max-p99-ratio", "100"]
+# The tampered canary has no classify signature, a breaking change that would stop the check
+# before the verification this test is about; it is accepted, so the check goes on.
+ACCEPT = ["--accept-breaking", "classify"]
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +34,12 @@ def server(tampered_server: RunningServer) -> RunningServer:
 
 def test_a_tampered_canary_fails_its_verification(server, models, tmp_path, capsys) -> None:
     args = ["--model", "tabular", "--transport", "grpc", "--host", server.grpc]
-    args += ["--models-root", str(models), "--reports", str(tmp_path), *LOAD, *LOOSE]
+    args += ["--models-root", str(models), "--reports", str(tmp_path), *LOAD, *LOOSE, *ACCEPT]
     code = main(args)
     out = capsys.readouterr().out
     assert code == EXIT_BREACH, out
     assert "verify canary (version 2, 114 test rows)" in out
+    assert "note: breaking change accepted: classify: signature: signature removed" in out
     breaches = [line for line in out.splitlines() if line.startswith("canary worse: verify: ")]
     assert len(breaches) == 1 and breaches[0].startswith(
         "canary worse: verify: metrics equal the card: card differs: accuracy"
