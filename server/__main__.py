@@ -45,13 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    server = ModelServer(options)
+    server: ModelServer | None = None
     try:
+        server = ModelServer(options)
         server.start()
-    except (ServingError, OSError, ValueError) as err:
-        message = err.message if isinstance(err, ServingError) else str(err)
+    except Exception as err:  # every start-up failure is one line, as TF Serving prints it
+        message = err.message if isinstance(err, ServingError) else str(err) or type(err).__name__
         print(f"Failed to start server. Error: {message}", file=sys.stderr)
-        server.stop(grace=0)
+        if server is not None:
+            server.stop(grace=0)
         return 255
     stopped.wait()
     server.stop()

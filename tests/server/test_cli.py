@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.models import save_half_plus_two
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,3 +100,18 @@ def test_bad_config_stops_start_up(tmp_path, config, message) -> None:
     )
     assert result.returncode == 255
     assert "Failed to start server. Error:" in result.stderr and message in result.stderr
+
+
+def test_a_grpc_port_in_use_is_one_start_up_line_not_a_traceback(tmp_path) -> None:
+    with socket.socket(socket.AF_INET6 if socket.has_ipv6 else socket.AF_INET) as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+        taken.bind(("::" if socket.has_ipv6 else "0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        base = tmp_path / "m"
+        save_half_plus_two(base / "1")
+        result = run(f"--port={port}", "--model_name=m", f"--model_base_path={base}")
+    assert result.returncode == 255, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    failures = [line for line in result.stderr.splitlines() if "Failed to start server" in line]
+    assert len(failures) == 1 and str(port) in failures[0], result.stderr[-2000:]
