@@ -53,10 +53,14 @@ def version_dirs(path: Path) -> list[Path]:
     return found
 
 
+def _versions(count: int) -> str:
+    return f"{count} version{'' if count == 1 else 's'}"
+
+
 def _exported_with(version_dir: Path) -> str:
     card = find_card(version_dir)
     versions = card.data.get("exported_with", {}) if card else {}
-    return f"TensorFlow {versions['tensorflow']}" if "tensorflow" in versions else "unknown"
+    return f"TensorFlow {versions.get('tensorflow', 'not recorded')}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"check-serving: {err}")
         return 2
     image = serving_image(release)
-    print(f"checking {len(versions)} versions against {image} (op registry of {release})")
+    print(f"checking {_versions(len(versions))} against {image} (op registry of {release})")
     started = time.perf_counter()
     problems = {v: [r.message for r in static_check(v, registry)] for v in versions}
     kind = "static"
@@ -103,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _dynamic(versions: list[Path], release: str) -> dict[Path, list[str]]:
     """Each version's problems in `release`'s TensorFlow (built once into a cached env)."""
-    from export.serving_check.envs import tensorflow_python
+    from export.serving_check.envs import env_dir, installed_tensorflow, tensorflow_python
     from export.serving_check.runs import Run, dynamic_check, planned_runs
 
     found: dict[Path, list[str]] = {v: [] for v in versions}
@@ -117,9 +121,12 @@ def _dynamic(versions: list[Path], release: str) -> dict[Path, list[str]]:
                 f"does not load or answer in this environment either: {type(err).__name__}:"
                 f" {lines[0]}"
             )
-    print(
-        f"running {len(plans)} versions in TensorFlow {release} (its env is built once, then cached)"
+    where = (
+        "this environment's own"
+        if installed_tensorflow() == release
+        else f"an env of its own, {env_dir(release)}, built on first use"
     )
+    print(f"running {_versions(len(plans))} in TensorFlow {release} ({where})")
     for version_dir, result in dynamic_check(plans, tensorflow_python(release)).items():
         log.info(
             "%s: %d requests replayed in TensorFlow %s", version_dir, result.runs, result.tensorflow

@@ -62,7 +62,7 @@ def checked(
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=580,  # below pytest-timeout's 600 s, building the env included
         check=False,
     )
     return Checked(done.returncode, done.stdout, paths)
