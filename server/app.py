@@ -74,7 +74,7 @@ class ModelServer:
             self.repository,
             self.metrics,
             (
-                RequestLoggers(self.metrics.request_log_record)
+                RequestLoggers(self.metrics.request_log_record, Path(options.request_log_dir))
                 if options.enable_request_logging_extension
                 else None
             ),

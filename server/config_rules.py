@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from tensorflow_serving.config import model_server_config_pb2
 
@@ -15,11 +17,13 @@ LOG_COLLECTOR_TYPES = frozenset({"tfrecord"})
 
 
 def validate_config(
-    config: model_server_config_pb2.ModelServerConfig, request_logging: bool = False
+    config: model_server_config_pb2.ModelServerConfig,
+    request_logging: bool = False,
+    log_dir: Path | None = None,
 ) -> None:
     """Raises ServingError with TF Serving's code and message for a config it would refuse
     (serving_config.startup_rules), then for a logging_config the request logging extension
-    (request_logging) cannot honour.
+    (request_logging) cannot honour, or whose files would lie outside log_dir.
     """
     for refusal in refusals(config, request_logging=request_logging):
         raise ServingError(Code[refusal.code], refusal.message)
@@ -27,6 +31,20 @@ def validate_config(
         for entry in config.model_config_list.config:
             if entry.HasField("logging_config"):
                 _check_logging_config(entry)
+                if log_dir is not None:
+                    _check_log_location(entry, log_dir)
+
+
+def _check_log_location(entry: model_server_config_pb2.ModelConfig, log_dir: Path) -> None:
+    """A filename_prefix must name files under log_dir (symbolic links and .. resolved)."""
+    prefix = entry.logging_config.log_collector_config.filename_prefix
+    folder = Path(os.path.realpath(Path(prefix).parent))
+    allowed = Path(os.path.realpath(log_dir))
+    if not Path(prefix).is_absolute() or not folder.is_relative_to(allowed):
+        raise invalid_argument(
+            f"Model {entry.name}: log_collector_config.filename_prefix {prefix!r} is outside "
+            f"--request_log_dir {str(log_dir)!r}: request logs are written only under it"
+        )
 
 
 def _check_logging_config(entry: model_server_config_pb2.ModelConfig) -> None:

@@ -246,7 +246,7 @@ class ServingCore:
         if self.request_logs is None:
             self.repository.apply_config(config, wait_forever)
             return
-        validate_config(config, request_logging=True)
+        validate_config(config, request_logging=True, log_dir=self.request_logs.folder)
         served = without_logging_configs(config)
         try:
             self.repository.apply_config(served, wait_forever)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 from typing import Any
 
@@ -185,6 +186,11 @@ def validate(options: ServerOptions) -> None:
     if not options.model_base_path and not options.model_config_file:
         raise FlagError(
             "Both server_options.model_base_path and server_options.model_config_file are empty!"
+        )
+    if options.enable_request_logging_extension and not os.path.isabs(options.request_log_dir):
+        raise FlagError(
+            "--enable_request_logging_extension needs --request_log_dir=/absolute/folder: the one"
+            " folder request logs may be written under"
         )
     if options.batching_parameters_file and not options.enable_batching:
         raise FlagError(

@@ -131,6 +131,13 @@ class ServerOptions:
         "tensorflow_model_server refuses any logging_config.",
         extension=True,
     )
+    request_log_dir: str = _flag(
+        "",
+        "The folder request logs are written under (absolute; needed with "
+        "--enable_request_logging_extension): a config or reload whose filename_prefix lies "
+        "anywhere else is refused, so a reload RPC cannot make the server write elsewhere.",
+        extension=True,
+    )
     ignored_flags: tuple[str, ...] = ()
     show_version: bool = False
     show_help: bool = False

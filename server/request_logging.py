@@ -82,8 +82,12 @@ def _fill_spec(spec: model_pb2.ModelSpec, choice: SpecChoice, signature: str) ->
 class RequestLoggers:
     """One RequestLog per model whose config asks for logging; replaced when the config changes."""
 
-    def __init__(self, on_record: Callable[[str, str], None] | None = None) -> None:
-        """on_record(model name, outcome) is told every record count (see RequestLog)."""
+    def __init__(
+        self, on_record: Callable[[str, str], None] | None = None, folder: Path = Path("/")
+    ) -> None:
+        """on_record(model name, outcome) is told every record count (see RequestLog); every
+        log is written under folder (--request_log_dir; server.config_rules checks it)."""
+        self.folder = folder
         self._lock = threading.Lock()
         self._logs: dict[str, tuple[tuple[str, float], RequestLog]] = {}
         self._on_record = on_record

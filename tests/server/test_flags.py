@@ -65,6 +65,7 @@ DEFAULTS: dict[str, object] = {
     "max_request_bytes": 64 * MIB,
     "rest_api_gzip_limit_bytes": 100 * MIB,
     "enable_request_logging_extension": False,
+    "request_log_dir": "",
     "ignored_flags": (),
     "show_version": False,
     "show_help": False,

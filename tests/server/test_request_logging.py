@@ -18,7 +18,7 @@ from clients import GrpcClient, RestClient
 from clients.request_log import log_files, read_request_logs
 from server.app import ModelServer
 from server.errors import ServingError
-from server.flags import parse_flags
+from server.flags import FlagError, parse_flags, validate
 from tests.clients.conftest import client_models  # noqa: F401 - a fixture
 from tests.serverproc import RunningServer, free_port, start_server
 from wire.tfrecord import read_tfrecords
@@ -61,6 +61,7 @@ def logging_server(client_models: Path, logs: Path, tmp_path_factory) -> Running
         f"--model_config_file={config}",
         f"--monitoring_config_file={folder / 'monitoring.config'}",
         "--enable_request_logging_extension",
+        f"--request_log_dir={tmp_path_factory.getbasetemp()}",
         "--max_num_load_retries=0",
     ]
     with start_server(flags, folder) as running:
@@ -101,6 +102,35 @@ def test_an_unknown_collector_type_is_not_found(
     assert raised.value.details() == "Cannot find LogCollector::Factory for type: kafka"
     with GrpcClient(logging_server.grpc) as client:  # the old config keeps serving
         assert client.predict(MODEL, {"x": [2.0]})["y"].tolist() == [4.0]
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        pytest.param("/var/tmp/elsewhere-{n}/requests", id="another-folder"),
+        pytest.param("{logs}/../../escaped-{n}/requests", id="dot-dot"),
+    ],
+)
+def test_a_reload_cannot_write_logs_outside_the_log_dir(
+    logging_server: RunningServer,
+    client_models: Path,  # noqa: F811
+    logs: Path,
+    prefix: str,
+) -> None:
+    target = Path(prefix.format(logs=logs, n=free_port()))
+    text = models_config(client_models / MODEL, logs).replace(str(logs / MODEL), str(target))
+    with pytest.raises(grpc.RpcError) as raised:
+        reload(logging_server, text)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "is outside --request_log_dir" in raised.value.details()
+    assert not target.parent.exists()  # nothing was created there
+    with GrpcClient(logging_server.grpc) as client:  # the old config keeps serving
+        assert client.predict(MODEL, {"x": [2.0]})["y"].tolist() == [4.0]
+
+
+def test_the_extension_needs_a_log_dir() -> None:
+    with pytest.raises(FlagError, match="needs --request_log_dir=/absolute/folder"):
+        validate(parse_flags(["--model_base_path=/m", "--enable_request_logging_extension"]))
 
 
 def test_rest_and_grpc_calls_are_logged_with_the_callers_request_id(
