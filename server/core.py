@@ -44,6 +44,9 @@ def metadata_signature_map(
     return result
 
 
+UNKNOWN_MODEL_LABEL = "<unknown>"  # request_count's model_name for names not served
+
+
 class ServingCore:
     """Requests in, answers out; the REST and gRPC edges only decode, call this and encode."""
 
@@ -75,7 +78,10 @@ class ServingCore:
         return result
 
     def _record(self, call: Call, code: Code) -> None:
-        self.metrics.request(call.model, code.name)
+        # A name the config does not list is counted under one label value: labelled by the
+        # URL's name, as TF Serving does, any client could grow the metrics page without bound.
+        model = call.model if self.repository.serves(call.model) else UNKNOWN_MODEL_LABEL
+        self.metrics.request(model, code.name)
         if code == Code.OK:
             latency = time.perf_counter() - call.started
             self.metrics.request_latency(call.model, call.api, call.entrypoint, latency)

@@ -221,6 +221,10 @@ class ModelRepository:
         for version in model.available():
             self._unload(model, version)
 
+    def serves(self, name: str) -> bool:
+        """Whether name is a model of the served config (a dict look-up: no lock needed)."""
+        return name in self._models
+
     def start_polling(self, interval: float) -> threading.Thread:
         def loop() -> None:
             while not self._stop.wait(interval):

@@ -10,6 +10,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from server.core import UNKNOWN_MODEL_LABEL
 from tests.serverproc import start_server
 
 BATCHING = """
@@ -111,7 +112,7 @@ def test_metrics_after_traffic(server) -> None:
         for s in samples[":tensorflow:serving:request_count"]
     }
     assert counts[("half_plus_two", "OK")] >= 1
-    assert counts[("nope", "NOT_FOUND")] >= 1
+    assert counts[(UNKNOWN_MODEL_LABEL, "NOT_FOUND")] >= 1  # not "nope": see the test below
     latency = samples[":tensorflow:serving:request_latency"]
     rest_predict = [
         s
@@ -174,3 +175,20 @@ def test_cors_headers_and_preflight(server) -> None:
     refused = requests.options(server.rest + "/v1/models/half_plus_two:predict", timeout=10)
     assert refused.status_code == 400 and refused.content == b""
     assert "Content-Type" not in refused.headers
+
+
+def test_unknown_model_names_are_counted_under_one_label(server) -> None:
+    """Labelled by the URL's name, any client could grow the page without bound."""
+    names = [f"no-such-model-{n}" for n in range(40)]
+    for name in names:
+        response = requests.post(
+            f"{server.rest}/v1/models/{name}:predict", json={"instances": [1.0]}, timeout=10
+        )
+        assert response.status_code == 404
+    counts = {
+        (s.labels["model_name"], s.labels["status"]): s.value
+        for s in scrape(server)[":tensorflow:serving:request_count"]
+    }
+    assert counts[(UNKNOWN_MODEL_LABEL, "NOT_FOUND")] >= len(names)
+    assert not [label for label, _ in counts if label.startswith("no-such-model-")]
+    assert any(label == "half_plus_two" for label, _ in counts)  # served names keep theirs
