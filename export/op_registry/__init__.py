@@ -98,6 +98,18 @@ def added_between(old: OpRegistry, new: OpRegistry) -> tuple[list[str], list[tup
     return ops, attrs
 
 
+def dtypes_allowed_between(old: OpRegistry, new: OpRegistry) -> list[tuple[str, str, list[str]]]:
+    """(op, attr, dtypes) where `new` lets an attr both have take dtypes `old` refuses."""
+    widened = []
+    for op in sorted(set(new.ops) & set(old.ops)):
+        for attr in sorted(set(new.ops[op]) & set(old.ops[op])):
+            before = old.ops[op][attr].get("allowed")
+            after = new.ops[op][attr].get("allowed")
+            if before and (not after or set(after) - set(before)):
+                widened.append((op, attr, sorted(set(after or ["any"]) - set(before))))
+    return widened
+
+
 def dump(release: str) -> Path:
     """Write `release`'s registry by running the dump script in that release's TensorFlow.
 

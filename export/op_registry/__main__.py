@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from export.op_registry import added_between, dump, load_registry
+from export.op_registry import added_between, dtypes_allowed_between, dump, load_registry
 from serving_config.release import target_release
 
 
@@ -30,11 +30,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     old, new = load_registry(args.old), load_registry(args.new)
     ops, attrs = added_between(old, new)
-    print(f"TensorFlow {new.release} adds {len(ops)} ops and {len(attrs)} attrs to {old.release}")
+    print(
+        f"TensorFlow {new.release} adds {len(ops)} ops, {len(attrs)} attrs and"
+        f" {len(dtypes_allowed_between(old, new))} attrs' dtypes to {old.release}"
+    )
     for op in ops:
         print(f"  op {op}")
     for op, attr in attrs:
         print(f"  attr {op}.{attr} ({new.ops[op][attr]['type']})")
+    widened = dtypes_allowed_between(old, new)
+    for op, attr, dtypes in widened:
+        print(f"  dtypes {op}.{attr} now takes {', '.join(dtypes)}")
     removed = sorted(set(old.ops) - set(new.ops))
     if removed:
         print(f"  and removes {len(removed)} ops: {', '.join(removed)}")

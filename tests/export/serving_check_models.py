@@ -6,6 +6,7 @@ Tshape of TensorListGetItem (the dtype of element_shape; 2.20.0 takes int32 only
 - `newer_attr`: TensorListGetItem with an int64 element_shape, so Tshape=DT_INT64;
 - `default_attr`: the same op at int32, written by a TF1 builder that keeps default-valued
   attrs, so Tshape=DT_INT32 is in the NodeDef though 2.20.0 has no Tshape;
+- `newer_dtype`: Range over uint64, which 2.20.0's Range allows and 2.19.0's does not;
 - `custom_op`: a TF1 graph whose Identity node is renamed to SentencepieceOp, an op of an
   op library outside core TensorFlow.
 """
@@ -33,6 +34,13 @@ class _NewerAttr(tf.Module):
         return {"y": _first_row(x, tf.int64)}
 
 
+class _NewerDtype(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([], tf.uint64, name="limit")])
+    def count(self, limit: tf.Tensor) -> dict[str, tf.Tensor]:
+        one = tf.constant(1, tf.uint64)
+        return {"ids": tf.raw_ops.Range(start=tf.constant(0, tf.uint64), limit=limit, delta=one)}
+
+
 def _first_row(x: tf.Tensor, shape_dtype: tf.DType) -> tf.Tensor:
     shape = tf.constant([3], dtype=shape_dtype)
     handle = tf.raw_ops.TensorListFromTensor(tensor=x, element_shape=shape)
@@ -50,6 +58,12 @@ def newer_op(path: Path) -> Path:
 def newer_attr(path: Path) -> Path:
     module = _NewerAttr()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.first_row})
+    return path
+
+
+def newer_dtype(path: Path) -> Path:
+    module = _NewerDtype()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.count})
     return path
 
 

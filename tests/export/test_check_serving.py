@@ -29,6 +29,7 @@ def refused_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "newer_attr": models.newer_attr,
         "default_attr": models.default_attr,
         "custom_op": models.custom_op,
+        "newer_dtype": models.newer_dtype,
     }
     return {name: build(root / name / "1") for name, build in builders.items()}
 
@@ -70,6 +71,24 @@ def test_an_attr_newer_than_the_release_is_refused_with_its_value(
         refusal.message
     )
     assert "in function '__inference_first_row_" in refusal.where
+
+
+def test_a_dtype_the_releases_op_does_not_allow_is_refused(
+    refused_models: dict[str, Path],
+) -> None:
+    version = refused_models["newer_dtype"]
+    (refusal,) = static_check(version, load_registry("2.19.0"))
+    assert (refusal.kind, refusal.op, refusal.attr, refusal.value) == (
+        "dtype",
+        "Range",
+        "Tidx",
+        "DT_UINT64",
+    )
+    assert "is DT_UINT64, which TensorFlow 2.19.0's Range does not allow (added in" in (
+        refusal.message
+    )
+    assert refusal.first_seen == OLDER
+    assert static_check(version, load_registry(OLDER)) == []
 
 
 def test_a_newer_attr_at_its_default_passes(refused_models: dict[str, Path]) -> None:
