@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -102,12 +103,23 @@ def _scalar_float_columns(
         return None
     if table.ndim != 2 or table.dtype.kind not in "fi":
         return None
-    if any(type(value) is bool for row in rows for value in row):
+    if bool in set(map(type, itertools.chain.from_iterable(rows))):
         return None  # numpy reads true/false as numbers; TF Serving rejects them
     if table.dtype.kind != "f":  # rapidjson turns integers into doubles first
         table = table.astype(np.float64)
+    # One conversion per dtype (not one per input), of the transposed table: each input is
+    # then a contiguous row of the result, as a column of its own would be.
+    dtypes = {specs[name].dtype for name in names}
     with np.errstate(over="ignore"):
-        return {name: table[:, j].astype(specs[name].dtype) for j, name in enumerate(names)}
+        if len(dtypes) == 1:
+            converted = np.ascontiguousarray(table.T, dtype=dtypes.pop())
+            return dict(zip(names, converted, strict=True))
+        columns: dict[str, np.ndarray] = {}
+        for dtype in dtypes:
+            picked = [j for j, name in enumerate(names) if specs[name].dtype == dtype]
+            converted = np.ascontiguousarray(table.T[picked], dtype=dtype)
+            columns.update(zip([names[j] for j in picked], converted, strict=True))
+    return {name: columns[name] for name in names}
 
 
 def _rows_of_objects(instances: list[Any], specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
@@ -118,8 +130,11 @@ def _rows_of_objects(instances: list[Any], specs: dict[str, InputSpec]) -> dict[
             _scalar_float_columns(instances, floats, specs) if len(floats) > 1 else None
         ) or {}
         for name in names - columns.keys():
-            columns[name] = fast_array([item[name] for item in instances], specs[name])  # type: ignore[assignment]  # a None is checked for next
-        if all(array is not None for array in columns.values()):
+            array = fast_array([item[name] for item in instances], specs[name])
+            if array is None:
+                break
+            columns[name] = array
+        else:
             return columns
     slow: dict[str, _InstanceColumn] = {}
     for index, instance in enumerate(instances):
