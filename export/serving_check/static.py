@@ -24,7 +24,7 @@ from google.protobuf import text_format
 from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
-from export.op_registry import OpRegistry, first_seen, held_releases
+from export.op_registry import OpRegistry, first_seen, held_releases, load_registry
 from serving_config.release import serving_image
 
 SERVE_TAGS = {"serve"}
@@ -194,8 +194,7 @@ def static_check(version_dir: Path, registry: OpRegistry) -> list[Refusal]:
 
 
 def _first_allowing(op: str, attr: str, dtype: str) -> str | None:
-    from export.op_registry import load_registry
-
+    """The oldest held release whose op lets the attr take the dtype."""
     for release in held_releases():
         entry = load_registry(release).attr(op, attr)
         if entry is not None and dtype in entry.get("allowed", [dtype]):
