@@ -107,7 +107,7 @@ class CpuWatch:
                 self.usage.max_percent, 100 * (cpu1 - cpu0) / (wall1 - wall0)
             )
             if wait0 is not None and wait1 is not None:
-                runnable = 100 * (cpu1 - cpu0 + wait1 - wait0) / (wall1 - wall0)
+                runnable = 100 * (cpu1 - cpu0 + max(0.0, wait1 - wait0)) / (wall1 - wall0)
                 self.usage.max_runnable_percent = max(self.usage.max_runnable_percent, runnable)
         self._last = now
         self._update(now)
@@ -128,4 +128,5 @@ class CpuWatch:
         self.usage.cpu_seconds = cpu1 - cpu0
         self.usage.wall_seconds = wall1 - wall0
         if wait0 is not None and wait1 is not None:
-            self.usage.wait_seconds = wait1 - wait0
+            # A thread that ended takes its wait out of the sum: never below zero.
+            self.usage.wait_seconds = max(0.0, wait1 - wait0)

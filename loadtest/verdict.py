@@ -51,15 +51,25 @@ def _generator_reasons(processes: list[dict[str, Any]]) -> list[str]:
         )
         if not short:
             continue
-        demand = max(cpu, runnable or 0.0)
-        needed = max(2, math.ceil(demand / GENERATOR_HEADROOM_PERCENT))
         waited = (
             "" if wait is None else f", waited for a CPU {wait:.0f}% (runnable {runnable:.0f}%)"
         )
+        if wait is not None and wait > cpu:
+            # It mostly queued behind other work: more processes on the same cores won't help.
+            advice = (
+                "the machine's CPUs were busy with other work (the server, other jobs): run the "
+                "generator where it has cores of its own, or at a lower rate"
+            )
+        else:
+            demand = max(cpu, runnable or 0.0)
+            needed = max(2, math.ceil(demand / GENERATOR_HEADROOM_PERCENT))
+            advice = (
+                f"give it about {needed} processes (--processes) on a machine with that many "
+                "free cores, or more machines"
+            )
         reasons.append(
             f"load generator {usage['role']} (pid {usage['pid']}) was short of CPU: on a core "
-            f"{cpu:.0f}% of the run{waited}; its sends slipped. Give it about {needed} "
-            "processes (--processes) on a machine with that many free cores, or more machines"
+            f"{cpu:.0f}% of the run{waited}; its sends slipped: {advice}"
         )
     return reasons
 

@@ -44,6 +44,15 @@ LAGGING = _stats(80.0, 400.0, 0.0)
             id="starved-on-the-run-queue",
         ),
         pytest.param(
+            _process(6, 60),
+            HEALTHY_SERVICE,
+            60.0,
+            LAGGING,
+            "generator-bound",
+            ["waited for a CPU 60%", "cores of its own"],
+            id="queued-behind-other-work",
+        ),
+        pytest.param(
             _process(97, None), HEALTHY_SERVICE, 100.0, NO_LAG, "generator-bound",
             ["on a core 97% of the run"], id="busy-core-without-schedstat",
         ),
