@@ -97,6 +97,16 @@ serve: $(LOCAL_CONFIG) ## Run the embedded server on serving_config/ (REST $(RES
 check-config: export ## Check serving_config/ through TF Serving's protobuf schemas, and the pinned release everywhere
 	$(PY) -m serving_config check --models-root $(MODELS)
 	$(PY) -m deploy_checks release
+	$(PY) -m export check-serving $(MODELS)
+
+.PHONY: check-serving
+check-serving: $(STAMP) ## Every version in $(MODELS)/ against the target TF Serving release: its op registry, then its warmup in that release's TensorFlow
+	@test -d $(MODELS) || { echo "no $(MODELS)/ to check: run make export first"; exit 1; }
+	$(PY) -m export check-serving $(MODELS)
+
+.PHONY: op-registry
+op-registry: $(STAMP) ## Record TensorFlow RELEASE's op registry (default: the target release) for check-serving
+	$(PY) -m export.op_registry dump $(if $(RELEASE),--release $(RELEASE))
 
 .PHONY: tfs-release
 tfs-release: $(STAMP) ## Move the target TF Serving release (RELEASE=X.Y.Z): image tags, GPU tag, TensorFlow pins
@@ -234,7 +244,7 @@ k8s-generate: $(STAMP) ## Regenerate k8s/components/monitoring/prometheusrule.ya
 	$(PY) -m deploy_checks generate
 
 .PHONY: image
-image: ## Build $(IMAGE):$(TAG): the pinned tensorflow/serving with $(MODELS)/ and serving_config/ baked in (GPU=1)
+image: check-serving ## Build $(IMAGE):$(TAG): the pinned tensorflow/serving with $(MODELS)/ and serving_config/ baked in (GPU=1)
 	@command -v $(DOCKER) >/dev/null || { echo "image needs Docker 23+ (BuildKit); without it use make serve"; exit 1; }
 	@test -d $(MODELS) || { echo "no $(MODELS)/ to bake in: run make export first"; exit 1; }
 	$(DOCKER) build -f Dockerfile --build-context models=$(MODELS) \
@@ -247,7 +257,7 @@ serve-docker: image ## Run the real TF Serving with the baked models and the k8s
 	  -p $(GRPC_PORT):8500 -p $(REST_PORT):8501 $(IMAGE):$(TAG)
 
 .PHONY: deploy
-deploy: $(STAMP) k8s-config ## kubectl apply k8s/overlays/$(OVERLAY) (dev, prod, gpu) running $(IMAGE):$(TAG), built by make image
+deploy: $(STAMP) k8s-config check-serving ## kubectl apply k8s/overlays/$(OVERLAY) (dev, prod, gpu) running $(IMAGE):$(TAG), built by make image
 	$(PY) -m deploy_checks render $(OVERLAY) --image $(IMAGE):$(TAG) | $(KUBECTL) apply -f -
 
 .PHONY: clean
