@@ -13,6 +13,8 @@ from server.rest_json.floats import format_float_array
 from server.rest_json.input_spec import tf_name_of
 
 _BYTES_SUFFIX = "_bytes"
+# json.dumps(text, ensure_ascii=False) builds an encoder on every call; this one is reused.
+_json_string = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _string_token(item: object, as_b64: bool) -> str:
@@ -29,7 +31,7 @@ def _string_token(item: object, as_b64: bool) -> str:
         # TF Serving writes the raw bytes, which is invalid JSON when they are not UTF-8;
         # we substitute U+FFFD instead so the body always parses.
         text = raw.decode("utf-8", "replace")  # type: ignore[union-attr]
-    return json.dumps(text, ensure_ascii=False)
+    return _json_string(text)
 
 
 def tensor_tokens(array: np.ndarray, name: str) -> list[str]:
@@ -77,7 +79,7 @@ def tensor_text(array: np.ndarray, name: str) -> str:
 
 
 def _key(name: str) -> str:
-    return json.dumps(name, ensure_ascii=False) + ":"
+    return _json_string(name) + ":"
 
 
 def _row_body(outputs: dict[str, np.ndarray]) -> str:
