@@ -7,7 +7,6 @@ Exit status: 0 when the run met its SLOs (or had none), 1 when an SLO was breach
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import sys
@@ -15,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from loadtest.gate import Slo, check_slo, load_slo
-from loadtest.options import add_run_options, add_slo_options, env_default
+from loadtest.options import add_run_options, add_slo_options, env_default, local_server
 from loadtest.search.cli import add_capacity_search
 from loadtest.settings import (
     ENDPOINTS,
@@ -83,7 +82,7 @@ def settings_for(args: argparse.Namespace, transport: str) -> LoadSettings:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from launcher import StartError, ensure_server
+    from launcher import StartError
 
     try:
         runs = [settings_for(args, transport) for transport in _transports(args)]
@@ -91,17 +90,8 @@ def _run(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as err:
         print(f"loadtest: {err}", file=sys.stderr)
         return EXIT_ERROR
-    if args.start_server is None:
-        return max(_run_one(args, settings, slo) for settings in runs)
     try:
-        with ensure_server(
-            args.rest_url,
-            args.grpc_target,
-            args.start_server,
-            model=runs[0].model,
-            server_args=args.server_args,
-            log_path=args.server_log,
-        ):
+        with local_server(args, args.rest_url, args.grpc_target, runs[0].model):
             return max(_run_one(args, settings, slo) for settings in runs)
     except StartError as err:
         print(f"loadtest: {err}", file=sys.stderr)
@@ -170,24 +160,12 @@ def _gate(args: argparse.Namespace) -> int:
 
 
 def _capacity(args: argparse.Namespace) -> int:
-    from launcher import StartError, ensure_server
+    from launcher import StartError
     from loadtest.capacity import format_capacity, measure_capacity, write_capacity
     from loadtest.runner import LoadTestError
 
-    server = (
-        ensure_server(
-            args.rest_host,
-            args.grpc_host,
-            args.start_server,
-            model=args.model,
-            server_args=args.server_args,
-            log_path=args.server_log,
-        )
-        if args.start_server
-        else contextlib.nullcontext()
-    )
     try:
-        with server:
+        with local_server(args, args.rest_host, args.grpc_host, args.model):
             results = measure_capacity(
                 args.rest_host,
                 args.grpc_host,

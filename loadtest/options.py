@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import overload
 
@@ -18,7 +20,7 @@ from loadtest.settings import (
     parse_duration,
 )
 
-__all__ = ["add_run_options", "add_slo_options", "env_default"]
+__all__ = ["add_run_options", "add_slo_options", "env_default", "local_server"]
 
 
 @overload
@@ -28,6 +30,29 @@ def env_default(name: str, default: str | None = None) -> str | None: ...
 def env_default(name: str, default: str | None = None) -> str | None:
     """The value of LOADTEST_<name>, else default."""
     return os.environ.get(f"LOADTEST_{name}", default)
+
+
+def local_server(
+    args: argparse.Namespace, rest_url: str, grpc_target: str, model: str
+) -> AbstractContextManager[object]:
+    """With --start-server, a local server on rest_url and grpc_target while the block runs
+    (when none answers there already); otherwise nothing.
+
+    Raises (on entering):
+        StartError: the server did not start.
+    """
+    if not args.start_server:
+        return contextlib.nullcontext()
+    from launcher import ensure_server
+
+    return ensure_server(
+        rest_url,
+        grpc_target,
+        args.start_server,
+        model=model,
+        server_args=args.server_args,
+        log_path=args.server_log,
+    )
 
 
 def add_slo_options(parser: argparse.ArgumentParser) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 from pathlib import Path
 
-from loadtest.options import add_run_options, env_default
+from loadtest.options import add_run_options, env_default, local_server
 from loadtest.settings import parse_duration
 
 __all__ = ["add_capacity_search"]
@@ -47,7 +46,7 @@ def add_capacity_search(commands: argparse._SubParsersAction[argparse.ArgumentPa
 
 
 def _capacity_search(args: argparse.Namespace) -> int:
-    from launcher import StartError, ensure_server
+    from launcher import StartError
     from loadtest.cli import settings_for
     from loadtest.runner import LoadTestError
     from loadtest.search.report import format_table, write_outputs
@@ -69,20 +68,8 @@ def _capacity_search(args: argparse.Namespace) -> int:
         print(f"loadtest: {err}", file=sys.stderr)
         return EXIT_ERROR
     folder = args.report_dir or Path(args.reports) / time.strftime("%Y%m%d-%H%M%S-capacity")
-    server = (
-        ensure_server(
-            args.rest_url,
-            args.grpc_target,
-            args.start_server,
-            model=settings.model,
-            server_args=args.server_args,
-            log_path=args.server_log,
-        )
-        if args.start_server
-        else contextlib.nullcontext()
-    )
     try:
-        with server:
+        with local_server(args, args.rest_url, args.grpc_target, settings.model):
             result = search(step_runner(settings, args.step_time, folder), limits)
     except (LoadTestError, StartError) as err:
         print(f"loadtest: {err}", file=sys.stderr)
