@@ -70,6 +70,10 @@ def _spec(name: str, version: str | None, label: str | None) -> SpecChoice:
     return name, _version(version), unquote(label) if label else None
 
 
+def _malformed(request: Request) -> ServingError:
+    return invalid_argument(f"Malformed request: {request.method} {request.target}")
+
+
 def _fill_regressions(result: Any, values: list[float]) -> None:
     for value in values:
         result.regressions.add(value=value)
@@ -116,7 +120,6 @@ class RestApi:
             ServingError: INVALID_ARGUMENT `Malformed request` for anything the grammar rejects.
         """
         target, method = request.target, request.method
-        malformed = invalid_argument(f"Malformed request: {method} {target}")
         if method == "POST" and (match := POST_PATH.fullmatch(target)):
             name, version, label, verb = match.groups()
             name = unquote(name)
@@ -125,7 +128,7 @@ class RestApi:
                 return name, verb, lambda call: self._predict(call, spec, request)
             if verb in ("classify", "regress"):
                 return name, verb, lambda call: self._examples(call, spec, request, verb)
-            raise malformed
+            raise _malformed(request)
         if method == "GET" and (match := GET_PATH.fullmatch(target)):
             name, version, label, metadata = match.groups()
             name = unquote(name) if name else ""
@@ -135,7 +138,7 @@ class RestApi:
             if metadata == "metadata":
                 return name, "", lambda call: self._metadata(spec)
             return name, "", lambda call: self._status(spec)
-        raise malformed
+        raise _malformed(request)
 
     def _predict(self, call: Call, spec: SpecChoice, request: Request) -> bytes:
         doc = rest_json.parse_body(request.body)
