@@ -96,7 +96,8 @@ def predict(
     if signature is None:
         raise failed_precondition(f'Serving signature key "{name}" not found.')
     check_predict_inputs(signature, inputs, (input_dtypes or {}).get(name))
-    check_output_filter(signature, output_filter)
+    if output_filter:
+        check_output_filter(signature, output_filter)
     # Only the filtered outputs are fetched, so the graph computes no more than they need.
     return run(name, inputs, tuple(output_filter))
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from tensorflow_serving.config import model_server_config_pb2
@@ -254,20 +253,18 @@ class ModelRepository:
             if model is None or label not in model.labels:
                 raise invalid_argument(f"Unrecognized servable version label: {label}")
             version = model.labels[label]
-        request = f"Specific({name}, {version})" if version is not None else f"Latest({name})"
         state = None
         if model is not None:
             state = model.latest() if version is None else model.versions.get(version)
         if state is None or state.state != lc.AVAILABLE:
+            request = f"Specific({name}, {version})" if version is not None else f"Latest({name})"
             raise not_found(f"Servable not found for request: {request}")
         assert model is not None  # a state is only found in a model
         return model, state
 
-    @contextlib.contextmanager
-    def acquire(
-        self, name: str, version: int | None = None, label: str | None = None
-    ) -> Iterator[Servable]:
-        """Hold one AVAILABLE version for the duration of a request; it unloads only after.
+    def acquire(self, name: str, version: int | None = None, label: str | None = None) -> Acquired:
+        """Hold one AVAILABLE version for the duration of a request (`with acquire(...) as
+        servable:`); it unloads only after.
 
         Raises:
             ServingError: NOT_FOUND for an unknown model or version, INVALID_ARGUMENT for an
@@ -278,14 +275,7 @@ class ModelRepository:
         with self._lock:
             model, state = self._find(name, version, label)
             state.in_flight += 1
-            servable = state.servable
-            assert servable is not None  # an AVAILABLE version holds its servable
-        try:
-            yield servable
-        finally:
-            with model.idle:
-                state.in_flight -= 1
-                model.idle.notify_all()
+        return Acquired(model, state)
 
     def status(self, name: str, version: int | None = None) -> list[lc.VersionState]:
         """Every version ever seen, newest first (or just `version`), as GetModelStatus reports.
@@ -303,3 +293,28 @@ class ModelRepository:
         if not states:
             raise not_found(f"Could not find any versions of model {name}")
         return states
+
+
+class Acquired:
+    """One request's hold on a version: its servable while the with block runs.
+
+    A plain class rather than a @contextlib.contextmanager generator: one is made per
+    request, and the generator's machinery costs several times as much.
+    """
+
+    __slots__ = ("_model", "_state")
+
+    def __init__(self, model: lc.ManagedModel, state: lc.VersionState) -> None:
+        self._model = model
+        self._state = state
+
+    def __enter__(self) -> Servable:
+        servable = self._state.servable
+        assert servable is not None  # an AVAILABLE version holds its servable
+        return servable
+
+    def __exit__(self, *exc_info: object) -> None:
+        idle = self._model.idle
+        with idle:
+            self._state.in_flight -= 1
+            idle.notify_all()
