@@ -25,6 +25,7 @@ from deploy_checks import dashboard, rules
 from deploy_checks.layout import ROOT, SERVING_CONFIG
 from deploy_checks.promql import CLUSTER_ONLY_METRICS, cluster_only, metric_names
 from deploy_checks.tools import ToolMissing
+from server.core import UNKNOWN_MODEL_LABEL
 from serving_config.model_config import render_local_text
 from serving_config.schema import MonitoringConfig, parse_text
 from tests.k8s.embedded import serve
@@ -216,7 +217,8 @@ def test_every_rule_evaluates_cleanly(scraped) -> None:
 def test_faults_raise_their_alerts(scraped) -> None:
     expected = {
         ("TFServingModelLoadFailed", "regressor"),  # the corrupt version 2
-        ("TFServingHighErrorRate", "nope"),  # every call to it fails
+        # every call to "nope" fails; a name the config does not list is counted as <unknown>
+        ("TFServingHighErrorRate", UNKNOWN_MODEL_LABEL),
         *EXPECTED_ALERTS,  # the faults tests/k8s/quality.py pushed
     }
     # Rules run every second; give them a few rounds to see the last scrapes.
