@@ -14,6 +14,12 @@ from export.spec import InputSpec, ServingSpec
 IMAGE_INPUT = "image_bytes"
 SIDE = 8
 DIGITS_MAX = 16.0  # scikit-learn's digits are 8x8 intensities in 0..16
+# The largest image the serving graph decodes: its header is read first and a bigger image is
+# refused (InvalidArgument) before any pixel is decoded, so a small compressed file cannot make
+# the server allocate hundreds of MiB. 1024x1024 leaves room for photos of a digit.
+MAX_PIXELS = 1024 * 1024
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_JPEG_SIGNATURE = b"\xff\xd8"
 
 
 def to_pixels(images: np.ndarray) -> np.ndarray:
@@ -27,11 +33,65 @@ def encode_png(pixels: np.ndarray) -> np.ndarray:
     return np.array([tf.io.encode_png(image).numpy() for image in pixels], dtype=object)
 
 
+def _big_endian(data: tf.Tensor, start: int) -> tf.Tensor:
+    """The unsigned 32-bit big-endian number at byte `start` of a string scalar, as int64."""
+    raw = tf.cast(tf.io.decode_raw(tf.strings.substr(data, start, 4), tf.uint8), tf.int64)
+    return tf.reduce_sum(raw * tf.constant([1 << 24, 1 << 16, 1 << 8, 1], tf.int64))
+
+
+def image_size(data: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """(height, width) from a PNG's IHDR chunk or a JPEG's frame header, without decoding.
+
+    Anything else, or a PNG too short to hold its header, gives (0, 0): decode_png then
+    refuses it with its own message.
+    """
+    is_png = tf.logical_and(
+        tf.strings.length(data) >= 24, tf.equal(tf.strings.substr(data, 0, 8), _PNG_SIGNATURE)
+    )
+    is_jpeg = tf.equal(tf.strings.substr(data, 0, 2), _JPEG_SIGNATURE)
+    zero = tf.constant(0, tf.int64)
+
+    def png() -> tuple[tf.Tensor, tf.Tensor]:
+        return _big_endian(data, 20), _big_endian(data, 16)
+
+    def jpeg() -> tuple[tf.Tensor, tf.Tensor]:
+        shape = tf.image.extract_jpeg_shape(data, output_type=tf.int64)
+        return shape[0], shape[1]
+
+    def other() -> tuple[tf.Tensor, tf.Tensor]:
+        size: tuple[tf.Tensor, tf.Tensor] = tf.cond(is_jpeg, jpeg, lambda: (zero, zero))
+        return size
+
+    size: tuple[tf.Tensor, tf.Tensor] = tf.cond(is_png, png, other)
+    return size
+
+
+def check_image_size(data: tf.Tensor) -> tf.Tensor:
+    """The image bytes, once their header says the image has at most MAX_PIXELS pixels.
+
+    Raises (when the graph runs):
+        InvalidArgumentError: naming the input, the image's size and the limit.
+    """
+    height, width = image_size(data)
+    # Each side is checked first: the product of two 32-bit sides could overflow int64.
+    fits = tf.logical_and(
+        tf.logical_and(height <= MAX_PIXELS, width <= MAX_PIXELS), height * width <= MAX_PIXELS
+    )
+    message = tf.strings.format(
+        f"{IMAGE_INPUT} holds an image of {{}}x{{}} pixels (height x width); this model "
+        f"decodes images of at most {MAX_PIXELS} pixels",
+        (height, width),
+    )
+    with tf.control_dependencies([tf.debugging.Assert(fits, [message])]):
+        return tf.identity(data)
+
+
 def decode_images(features: dict[str, tf.Tensor]) -> tf.Tensor:
-    """PNG bytes [batch] -> float images [batch, 8, 8, 1] in 0..1, any size or colour accepted."""
+    """PNG (or JPEG) bytes [batch] -> float images [batch, 8, 8, 1] in 0..1, any size or colour
+    accepted up to MAX_PIXELS pixels."""
 
     def decode_one(png: tf.Tensor) -> tf.Tensor:
-        image = tf.io.decode_png(png, channels=1)
+        image = tf.io.decode_png(check_image_size(png), channels=1)
         image = tf.image.resize(tf.cast(image, tf.float32), [SIDE, SIDE])
         return image / 255.0
 
@@ -70,7 +130,13 @@ def build(seed: int = data.SEED, epochs: int = 25, verbose: int = 0) -> ServingS
         splits,
         [IMAGE_INPUT],
         "sklearn.datasets.load_digits",
-        image={"height": SIDE, "width": SIDE, "channels": 1, "encoding": "png"},
+        image={
+            "height": SIDE,
+            "width": SIDE,
+            "channels": 1,
+            "encoding": "png",
+            "max_pixels": MAX_PIXELS,
+        },
         class_balance={"train": data.class_balance(splits.y_train, class_names)},
     )
     card["metrics"] = {"test": data.classification_metrics(splits.y_test, test_probabilities)}
