@@ -146,13 +146,19 @@ class ModelServer:
 
     def prediction_service(self) -> PredictionService:
         """The gRPC PredictionService servicer over this server's core."""
-        return PredictionService(self.core, self.options.enable_serialization_as_tensor_content)
+        options = self.options
+        return PredictionService(
+            self.core, options.enable_serialization_as_tensor_content, options.tensor_byte_limit()
+        )
 
     def rest_api(self) -> RestApi:
         """The handler of every /v1 REST request over this server's core."""
         options = self.options
         return RestApi(
-            self.core, options.rest_api_timeout_in_ms, options.rest_api_enable_cors_support
+            self.core,
+            options.rest_api_timeout_in_ms,
+            options.rest_api_enable_cors_support,
+            options.tensor_byte_limit(),
         )
 
     def _start_grpc(self) -> None:
@@ -221,7 +227,7 @@ class ModelServer:
             options.host,
             options.rest_api_port,
             max_body_bytes=options.max_request_bytes,
-            gzip_limit_bytes=options.rest_api_gzip_limit_bytes,
+            gzip_limit_bytes=options.gzip_body_limit(),
             executor=futures.ThreadPoolExecutor(
                 options.rest_api_num_threads, thread_name_prefix="rest"
             ),

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import enum
+import logging
+from collections.abc import Sequence
+
+logger = logging.getLogger(__name__)
+
+# What a client reads when the server fails in a way no check foresaw; the traceback is logged.
+INTERNAL_MESSAGE = "Internal error while serving the request; the server log has the details."
 
 
 class Code(enum.IntEnum):
@@ -83,3 +90,23 @@ def unavailable(message: str) -> ServingError:
 
 def unimplemented(message: str) -> ServingError:
     return ServingError(Code.UNIMPLEMENTED, message)
+
+
+def tensor_too_large(
+    name: str, shape: Sequence[int], dtype: str, needed: int, limit: int
+) -> ServingError:
+    """INVALID_ARGUMENT for an input whose shape needs more memory than --max_tensor_bytes."""
+    return invalid_argument(
+        f"Input tensor '{name}' of shape [{','.join(map(str, shape))}] and dtype {dtype} needs "
+        f"{needed} bytes, more than the limit of {limit} bytes (--max_tensor_bytes)"
+    )
+
+
+def internal_error(where: str) -> ServingError:
+    """INTERNAL with a generic message for an unexpected exception, whose traceback is logged.
+
+    Call it only from an except block: the edges turn whatever escaped a request's work into
+    this, so no Python exception text reaches a client.
+    """
+    logger.exception("Unexpected failure serving %s", where)
+    return ServingError(Code.INTERNAL, INTERNAL_MESSAGE)

@@ -28,7 +28,7 @@ from server.core import (
     fill_classifications,
     metadata_signature_map,
 )
-from server.errors import ServingError, invalid_argument
+from server.errors import ServingError, internal_error, invalid_argument
 from server.request_logging import REQUEST_ID_KEY
 from server.request_tensors import inputs_to_numpy
 from server.tensors import to_proto
@@ -61,9 +61,12 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer): 
     """Requests arrive as TF Serving messages: decode their tensors or examples, let the core
     do the work, encode its answer as the response message."""
 
-    def __init__(self, core: ServingCore, tensor_content: bool = False) -> None:
+    def __init__(
+        self, core: ServingCore, tensor_content: bool = False, max_tensor_bytes: int | None = None
+    ) -> None:
         self._core = core
         self._tensor_content = tensor_content
+        self._max_tensor_bytes = max_tensor_bytes
 
     def _serve(
         self,
@@ -89,7 +92,12 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer): 
         def checked() -> Any:
             if not has_spec:
                 raise invalid_argument("Missing ModelSpec")
-            return work(call, request)
+            try:
+                return work(call, request)
+            except ServingError:
+                raise
+            except Exception as err:
+                raise internal_error(f"gRPC {api} for model {name!r}") from err
 
         try:
             return self._core.serve(call, checked)
@@ -109,7 +117,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer): 
             call,
             spec_choice(request.model_spec),
             request.model_spec.signature_name,
-            lambda _signature: inputs_to_numpy(request.inputs),
+            lambda _signature: inputs_to_numpy(request.inputs, self._max_tensor_bytes),
             request.output_filter,
         )
         return self._predict_response(answer)
@@ -216,6 +224,8 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer): 
             answer = self._core.metadata(spec_choice(request.model_spec))
         except ServingError as err:
             _abort(context, err)
+        except Exception:
+            _abort(context, internal_error("gRPC GetModelMetadata"))
         response = get_model_metadata_pb2.GetModelMetadataResponse()
         response.model_spec.name = request.model_spec.name
         response.model_spec.version.value = answer.version
@@ -242,6 +252,8 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):  # type: ignore
             return self._core.status(spec.name, version)
         except ServingError as err:
             _abort(context, err)
+        except Exception:
+            _abort(context, internal_error("gRPC GetModelStatus"))
 
     def HandleReloadConfigRequest(
         self, request: model_management_pb2.ReloadConfigRequest, context: grpc.ServicerContext

@@ -32,6 +32,9 @@ def _flag(default: Any, help_text: str, *, extension: bool = False, note: str = 
 
 
 _THREADS_NOTE = "4 x schedulable CPUs"
+# A request of N bytes may ask for tensors of up to 4N bytes by default: an int64 value of
+# one varint byte becomes 8, a JSON number of two bytes ("1,") a float64 of 8.
+TENSOR_BYTES_PER_REQUEST_BYTE = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,13 +118,26 @@ class ServerOptions:
     )
     max_request_bytes: int = _flag(
         64 * _MIB,
-        "Largest REST body or gRPC message accepted; bigger ones get a clear error.",
+        "Largest REST body (after gzip decompression too) or gRPC message accepted; bigger "
+        "ones get a clear error.",
         extension=True,
     )
     rest_api_gzip_limit_bytes: int = _flag(
         100 * _MIB,
-        "Largest decompressed gzip REST body (tensorflow_model_server's fixed limit).",
+        "Largest decompressed gzip REST body (tensorflow_model_server's fixed limit); the "
+        "limit applied is the smaller of this and --max_request_bytes.",
         extension=True,
+    )
+    max_tensor_bytes: int = _flag(
+        0,
+        "Largest input tensor a request may ask for: its element count times its dtype's "
+        "size (8 per string) is checked before any array is built, so a few bytes of "
+        "TensorProto (a huge shape with one value, which TensorFlow repeats) cannot make "
+        "the server allocate gigabytes; bigger ones get INVALID_ARGUMENT naming the input. "
+        "0 means 4 x --max_request_bytes; a negative value means no limit. "
+        "tensorflow_model_server has no such limit.",
+        extension=True,
+        note="0: 4 x --max_request_bytes",
     )
     enable_request_logging_extension: bool = _flag(
         False,
@@ -146,3 +162,13 @@ class ServerOptions:
     def rest_enabled(self) -> bool:
         """Whether the REST API starts: a non-zero port that differs from the gRPC port."""
         return self.rest_api_port != 0 and self.rest_api_port != self.port
+
+    def tensor_byte_limit(self) -> int | None:
+        """--max_tensor_bytes resolved: 4 x --max_request_bytes for 0, None for no limit."""
+        if self.max_tensor_bytes < 0:
+            return None
+        return self.max_tensor_bytes or TENSOR_BYTES_PER_REQUEST_BYTE * self.max_request_bytes
+
+    def gzip_body_limit(self) -> int:
+        """The most bytes a gzip REST body may inflate to: both limits apply."""
+        return min(self.rest_api_gzip_limit_bytes, self.max_request_bytes)

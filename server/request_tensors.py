@@ -11,16 +11,19 @@ from tensorflow.core.framework.tensor_pb2 import TensorProto
 from server.tensors import to_numpy
 
 
-def inputs_to_numpy(inputs: Mapping[str, TensorProto]) -> dict[str, np.ndarray]:
+def inputs_to_numpy(
+    inputs: Mapping[str, TensorProto], max_bytes: int | None = None
+) -> dict[str, np.ndarray]:
     """Every input of a request; one float per input (a feature per input) is read in one pass.
 
     Raises:
-        ServingError: as to_numpy does.
+        ServingError: as to_numpy does, naming the input; an input whose shape needs more
+            than max_bytes bytes is refused before it is built.
     """
     scalars = _single_floats(inputs)
     if scalars is not None:
         return scalars
-    return {alias: to_numpy(proto) for alias, proto in inputs.items()}
+    return {alias: to_numpy(proto, alias, max_bytes) for alias, proto in inputs.items()}
 
 
 def _single_floats(inputs: Mapping[str, TensorProto]) -> dict[str, np.ndarray] | None:

@@ -15,13 +15,16 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from server import rest_json
 from server.calls import Answer, Call, SpecChoice
 from server.core import ServingCore, fill_classifications, metadata_signature_map
-from server.errors import ServingError, invalid_argument
+from server.errors import ServingError, internal_error, invalid_argument
 from server.http.messages import Request, Response
 from server.request_logging import REQUEST_ID_KEY, examples_messages, predict_messages
 from server.tensors import to_proto
 
 JSON = "application/json"
 INT64_MAX = 2**63 - 1
+# Digits a version may have before it is refused unread (int64's maximum has 19); a longer
+# one is quoted only this far in the error.
+_VERSION_DIGITS = 32
 POST_PATH = re.compile(
     r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)",
     re.IGNORECASE,
@@ -60,9 +63,12 @@ def _input_specs(signature: meta_graph_pb2.SignatureDef) -> dict[str, rest_json.
 def _version(text: str | None) -> int | None:
     if text is None:
         return None
-    value = int(text)
-    if value > INT64_MAX:
-        raise invalid_argument(f"Failed to convert version: {text} to numeric.")
+    # Leading zeros aside, more than 19 digits is beyond int64; Python's int() refuses
+    # thousands of digits with its own error, so a long text is never converted.
+    digits = text.lstrip("0") or "0"
+    if len(digits) > _VERSION_DIGITS or (value := int(digits)) > INT64_MAX:
+        quoted = text if len(text) <= _VERSION_DIGITS else f"{text[:_VERSION_DIGITS]}..."
+        raise invalid_argument(f"Failed to convert version: {quoted} to numeric.")
     return value
 
 
@@ -82,10 +88,17 @@ def _fill_regressions(result: Any, values: list[float]) -> None:
 class RestApi:
     """The handler behind every /v1 request; one instance per server."""
 
-    def __init__(self, core: ServingCore, timeout_ms: int = 30000, cors: bool = False) -> None:
+    def __init__(
+        self,
+        core: ServingCore,
+        timeout_ms: int = 30000,
+        cors: bool = False,
+        max_tensor_bytes: int | None = None,
+    ) -> None:
         self._core = core
         self._timeout_ms = timeout_ms
         self._cors = cors
+        self._max_tensor_bytes = max_tensor_bytes
 
     def __call__(self, request: Request) -> Response:
         if request.method == "OPTIONS":
@@ -98,8 +111,13 @@ class RestApi:
         )
 
         def work() -> bytes:
-            call.model, call.api, handle = self._route(request)
-            return handle(call)
+            try:
+                call.model, call.api, handle = self._route(request)
+                return handle(call)
+            except ServingError:
+                raise
+            except Exception as err:
+                raise internal_error(f"REST {request.method} {request.target[:200]}") from err
 
         try:
             status, body = 200, self._core.serve(call, work)
@@ -155,7 +173,7 @@ class RestApi:
                 raise invalid_argument(
                     f"Failed to get input map for signature: {signature or 'DEFAULT'}"
                 )
-            inputs, fmt = rest_json.decode_predict_request(doc, specs)
+            inputs, fmt = rest_json.decode_predict_request(doc, specs, self._max_tensor_bytes)
             decoded_format.append(fmt)
             return inputs
 

@@ -11,9 +11,9 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 from tensorflow.core.framework.tensor_pb2 import TensorProto
 
-from server.errors import ServingError, invalid_argument
+from server.errors import ServingError, invalid_argument, tensor_too_large
 from wire import tensors
-from wire.tensors import TensorProtoError, dtype_name
+from wire.tensors import TensorProtoError, TensorTooLargeError, dtype_name
 
 __all__ = ["dtype_name", "numpy_dtype", "tf_dtype", "to_numpy", "to_proto"]
 
@@ -45,25 +45,30 @@ def tf_dtype(np_dtype: DTypeLike) -> int:
         raise invalid_argument(str(err)) from None
 
 
-def _parse_error(detail: str) -> ServingError:
-    return invalid_argument(f"Unable to parse tensor proto: {detail}")
+def _parse_error(name: str, detail: str) -> ServingError:
+    where = f" of input '{name}'" if name else ""
+    return invalid_argument(f"Unable to parse tensor proto{where}: {detail}")
 
 
-def to_numpy(proto: TensorProto) -> np.ndarray:
+def to_numpy(proto: TensorProto, name: str = "", max_bytes: int | None = None) -> np.ndarray:
     """The array a TensorProto holds, from tensor_content when set, else its typed field.
 
     As in TensorFlow, no typed values mean zeros, fewer values than the shape needs are
     padded with the last one, and extra values are ignored. Arrays read from tensor_content
-    are read-only views of the bytes.
+    are read-only views of the bytes. `name`, the input's alias, is named in errors; with
+    max_bytes, a shape that needs more bytes is refused before any array is built.
 
     Raises:
         ServingError: INVALID_ARGUMENT for an unsupported dtype, an unknown-rank or negative
-            shape, or values whose count or byte size does not match the shape.
+            shape, values whose count or byte size does not match the shape, or a shape
+            that needs more than max_bytes bytes.
     """
     try:
-        return tensors.make_ndarray(proto, writable=False)
+        return tensors.make_ndarray(proto, writable=False, max_bytes=max_bytes)
+    except TensorTooLargeError as err:
+        raise tensor_too_large(name, err.shape, err.type_string, err.needed, err.limit) from None
     except TensorProtoError as err:
-        raise _parse_error(err.detail) from None
+        raise _parse_error(name, err.detail) from None
 
 
 def to_proto(array: ArrayLike, use_tensor_content: bool = False) -> TensorProto:

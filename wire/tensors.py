@@ -47,6 +47,7 @@ __all__ = [
     "NUMPY_DTYPES",
     "DataTypeInfo",
     "TensorProtoError",
+    "TensorTooLargeError",
     "data_type",
     "dtype_name",
     "make_ndarray",
@@ -64,6 +65,24 @@ class TensorProtoError(ValueError):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+class TensorTooLargeError(TensorProtoError):
+    """A TensorProto whose shape needs more bytes than the reader allows.
+
+    Raised before any array is built: a few bytes of TensorProto (a huge shape with one value,
+    which TensorFlow repeats) could otherwise ask for terabytes.
+    """
+
+    def __init__(self, shape: tuple[int, ...], type_string: str, needed: int, limit: int) -> None:
+        super().__init__(
+            f"tensor_shape {list(shape)} of {type_string} needs {needed} bytes, more than "
+            f"the limit of {limit} bytes"
+        )
+        self.shape = shape
+        self.type_string = type_string
+        self.needed = needed
+        self.limit = limit
 
 
 def _as_array(values: Any, dtype: DTypeLike | None) -> np.ndarray:
@@ -241,25 +260,30 @@ def _from_field(proto: Any, number: int, encoding: Encoding, count: int) -> np.n
     return np.concatenate([values, np.repeat(values[-1:], count - given)])
 
 
-def make_ndarray(proto: Any, *, writable: bool = True) -> np.ndarray:
+def make_ndarray(proto: Any, *, writable: bool = True, max_bytes: int | None = None) -> np.ndarray:
     """The array a TensorProto holds, from tensor_content when set, else its typed field.
 
     As in TensorFlow, a typed field with no values gives zeros, fewer values than the shape
     needs are padded with the last one and extra values are ignored. Strings come back as an
     object array of bytes. With writable=False, numbers read from tensor_content are a
-    read-only view of the message's bytes instead of a copy.
+    read-only view of the message's bytes instead of a copy. With max_bytes, a shape whose
+    element count times the dtype's item size (8, a reference, per string) passes it is
+    refused before anything is allocated.
 
     Raises:
         TensorProtoError: for an unsupported dtype, a shape of unknown rank, negative sizes,
             more than 254 dimensions or 2**63-1 elements, or values whose count or byte size
             does not match the shape.
             A shape of 65 to 254 dimensions (TensorFlow's limit) is refused too: numpy holds 64.
+        TensorTooLargeError: the shape needs more than max_bytes bytes.
     """
     number = proto.dtype
     encoding = ENCODINGS.get(number) or encoding_of(number)
     if encoding is None:
         raise TensorProtoError(unsupported(number))
     shape, count = _shape(proto.tensor_shape)
+    if max_bytes is not None and (needed := count * encoding.numpy.itemsize) > max_bytes:
+        raise TensorTooLargeError(shape, encoding.type_string, needed, max_bytes)
     content = proto.tensor_content
     if not content:
         flat = _from_field(proto, number, encoding, count)

@@ -8,13 +8,14 @@ path would have produced too; anything doubtful goes down the exact path.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-from server.errors import Code, ServingError, invalid_argument
+from server.errors import Code, ServingError, invalid_argument, tensor_too_large
 from server.rest_json.input_spec import InputSpec
 from server.rest_json.snippets import json_type_name, json_value_to_string
 from server.rest_json.values import (
@@ -103,6 +104,21 @@ def dense_shape(value: object) -> list[int]:
             break
         value = value[0]
     return shape
+
+
+def check_size(name: str, shape: Sequence[int], spec: InputSpec, max_bytes: int | None) -> None:
+    """Refuse a tensor of `shape` whose element count times its item size passes max_bytes.
+
+    Called with the shape inferred from the JSON (dense_shape) before any array is built.
+
+    Raises:
+        ServingError: INVALID_ARGUMENT naming the input, its shape and both sizes.
+    """
+    if max_bytes is None:
+        return
+    needed = math.prod(shape) * spec.dtype.itemsize
+    if needed > max_bytes:
+        raise tensor_too_large(name, shape, spec.tf_dtype_name, needed, max_bytes)
 
 
 def decode_b64_object(value: object) -> bytes:
@@ -221,14 +237,18 @@ def _holds_bool(value: list[Any], rank: int) -> bool:
     return bool in set(map(type, flat))
 
 
-def dense_tensor(value: object, spec: InputSpec) -> np.ndarray:
+def dense_tensor(
+    value: object, spec: InputSpec, name: str = "", max_bytes: int | None = None
+) -> np.ndarray:
     """Convert one JSON value (scalar, nested lists or b64 object) to a tensor.
 
     Raises:
-        ServingError: TF Serving's message for the first bad level, size or leaf.
+        ServingError: TF Serving's message for the first bad level, size or leaf, or
+            INVALID_ARGUMENT naming input `name` when its shape needs more than max_bytes.
     """
+    shape = dense_shape(value)
+    check_size(name, shape, spec, max_bytes)
     array = fast_array(value, spec)
     if array is not None:
         return array
-    shape = dense_shape(value)
     return leaves_to_array(collect_leaves(value, shape, spec), shape, spec)

@@ -71,12 +71,30 @@ def _feature(name: str, content: object) -> feature_pb2.Feature:
     return feature
 
 
+def _feature_name(name: str) -> str:
+    """The name as a tf.Example key: protobuf holds map keys as UTF-8 text.
+
+    Raises:
+        ServingError: INVALID_ARGUMENT for a name with invalid UTF-8 or an unpaired
+            surrogate escape, shown with those bytes escaped.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as err:
+        shown = to_bytes(name).decode("utf-8", "backslashreplace")
+        raise invalid_argument(
+            f"Feature name {shown!r} is not valid UTF-8 (at character {err.start}); "
+            "tf.Example feature names are UTF-8 strings"
+        ) from None
+    return name
+
+
 def _example(value: object) -> bytes:
     if type(value) is not dict:
         raise invalid_argument(f"Example must be JSON object but got JSON {json_type_name(value)}")
     example = example_pb2.Example()
     for name, content in value.items():
-        example.features.feature[name].CopyFrom(_feature(name, content))
+        example.features.feature[_feature_name(name)].CopyFrom(_feature(name, content))
     serialized: bytes = example.SerializeToString()  # tensorflow has no type information
     return serialized
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from server.errors import ServingError, invalid_argument
 from server.rest_json.dense import (
+    check_size,
     collect_leaves,
     dense_shape,
     dense_tensor,
@@ -71,7 +72,10 @@ def _wrap(index: int, error: ServingError, key: str | None = None) -> ServingErr
     )
 
 
-def _rows_of_values(instances: list[Any], name: str, spec: InputSpec) -> dict[str, np.ndarray]:
+def _rows_of_values(
+    instances: list[Any], name: str, spec: InputSpec, max_bytes: int | None
+) -> dict[str, np.ndarray]:
+    check_size(name, [len(instances), *dense_shape(instances[0])], spec, max_bytes)
     array = fast_array(instances, spec)
     if array is not None:
         return {name: array}
@@ -122,8 +126,14 @@ def _scalar_float_columns(
     return {name: columns[name] for name in names}
 
 
-def _rows_of_objects(instances: list[Any], specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
+def _rows_of_objects(
+    instances: list[Any], specs: dict[str, InputSpec], max_bytes: int | None
+) -> dict[str, np.ndarray]:
     names = set(specs)
+    # Every instance must have the first one's shapes, so these bound the arrays to be built.
+    for key, value in instances[0].items():
+        if key in specs:
+            check_size(key, [len(instances), *dense_shape(value)], specs[key], max_bytes)
     if all(_is_element_object(item) and item.keys() == names for item in instances):
         floats = [n for n in sorted(names) if specs[n].tf_dtype_name in ("float", "double")]
         columns = (
@@ -155,7 +165,9 @@ def _rows_of_objects(instances: list[Any], specs: dict[str, InputSpec]) -> dict[
     return {name: column.array(len(instances)) for name, column in slow.items()}
 
 
-def _decode_rows(doc: dict[str, Any], specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
+def _decode_rows(
+    doc: dict[str, Any], specs: dict[str, InputSpec], max_bytes: int | None
+) -> dict[str, np.ndarray]:
     instances = doc["instances"]
     if type(instances) is not list:
         raise invalid_argument(
@@ -171,12 +183,14 @@ def _decode_rows(doc: dict[str, Any], specs: dict[str, InputSpec]) -> dict[str, 
             "tensors required as per tensorinfo_map"
         )
     if _is_element_object(instances[0]):
-        return _rows_of_objects(instances, specs)
+        return _rows_of_objects(instances, specs, max_bytes)
     name = min(specs)  # a b64 first element with several inputs lands here, as in TF Serving
-    return _rows_of_values(instances, name, specs[name])
+    return _rows_of_values(instances, name, specs[name], max_bytes)
 
 
-def _decode_columns(value: object, specs: dict[str, InputSpec]) -> dict[str, np.ndarray]:
+def _decode_columns(
+    value: object, specs: dict[str, InputSpec], max_bytes: int | None
+) -> dict[str, np.ndarray]:
     if type(value) is not dict or is_b64_object(value):
         if len(specs) > 1:
             raise invalid_argument(
@@ -184,26 +198,28 @@ def _decode_columns(value: object, specs: dict[str, InputSpec]) -> dict[str, np.
                 "tensors required as per tensorinfo_map"
             )
         ((name, spec),) = specs.items()
-        return {name: dense_tensor(value, spec)}
+        return {name: dense_tensor(value, spec, name, max_bytes)}
     tensors = {}
     for name in sorted(specs):
         if name not in value:
             raise invalid_argument(f"Missing named input: {name} in 'inputs' object.")
-        tensors[name] = dense_tensor(value[name], specs[name])
+        tensors[name] = dense_tensor(value[name], specs[name], name, max_bytes)
     return tensors
 
 
 def decode_predict_request(
-    doc: dict[str, Any], input_specs: dict[str, InputSpec]
+    doc: dict[str, Any], input_specs: dict[str, InputSpec], max_tensor_bytes: int | None = None
 ) -> tuple[dict[str, np.ndarray], str]:
     """Turn a parsed predict body into input tensors, as TF Serving's REST handler does.
 
     Returns the tensors by input name and the request format, `"row"` for `instances` or
-    `"columnar"` for `inputs` (the response is written in the same format).
+    `"columnar"` for `inputs` (the response is written in the same format). With
+    max_tensor_bytes, an input whose shape needs more bytes is refused before it is built.
 
     Raises:
         ServingError: INVALID_ARGUMENT with TF Serving's message for a malformed body, or
-            UNIMPLEMENTED for a columnar value of a dtype JSON cannot express (half...).
+            UNIMPLEMENTED for a columnar value of a dtype JSON cannot express (half...), or
+            INVALID_ARGUMENT naming an input that needs more than max_tensor_bytes.
     """
     signature_name_of(doc)
     if not input_specs:
@@ -216,7 +232,7 @@ def decode_predict_request(
                 f"JSON Value: {json_value_to_string(doc)} Not formatted correctly expecting "
                 "only one of 'inputs' or 'instances' keys to exist "
             )
-        return _decode_rows(doc, input_specs), ROW
+        return _decode_rows(doc, input_specs, max_tensor_bytes), ROW
     if "inputs" in doc:
-        return _decode_columns(doc["inputs"], input_specs), COLUMNAR
+        return _decode_columns(doc["inputs"], input_specs, max_tensor_bytes), COLUMNAR
     raise invalid_argument("Missing 'inputs' or 'instances' key")

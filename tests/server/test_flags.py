@@ -64,6 +64,7 @@ DEFAULTS: dict[str, object] = {
     "host": "127.0.0.1",
     "max_request_bytes": 64 * MIB,
     "rest_api_gzip_limit_bytes": 100 * MIB,
+    "max_tensor_bytes": 0,
     "enable_request_logging_extension": False,
     "request_log_dir": "",
     "ignored_flags": (),

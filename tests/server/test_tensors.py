@@ -430,3 +430,42 @@ def test_more_dimensions_than_numpy_holds_is_a_client_error() -> None:
         proto.tensor_shape.dim.add(size=1)
     error = parse_error(proto)
     assert error.message.endswith("tensor_shape has 65 dimensions; numpy arrays hold at most 64")
+
+
+@pytest.mark.parametrize(
+    "proto, needed",
+    [
+        pytest.param(
+            make_proto(types_pb2.DT_FLOAT, (2**27,), float_val=[1.0]), 2**29, id="one-value-2^27"
+        ),
+        pytest.param(make_proto(types_pb2.DT_FLOAT, (2**40,), float_val=[1.0]), 2**42, id="2^40"),
+        pytest.param(make_proto(types_pb2.DT_INT64, (2**20, 2**20)), 2**43, id="no-values"),
+        pytest.param(
+            make_proto(types_pb2.DT_STRING, (2**30,), string_val=[b"x"]), 2**33, id="strings"
+        ),
+    ],
+)
+def test_a_shape_over_the_byte_limit_is_refused_before_it_is_built(proto, needed) -> None:
+    """A few bytes of TensorProto asking for gigabytes (TensorFlow repeats the last value over
+    the shape) are INVALID_ARGUMENT naming the input and the sizes, not an allocation."""
+    limit = 64 * 2**20
+    with pytest.raises(ServingError) as caught:
+        inputs_to_numpy({"x": proto}, max_bytes=limit)
+    assert caught.value.code == Code.INVALID_ARGUMENT
+    message = caught.value.message
+    assert message.startswith("Input tensor 'x' of shape [")
+    assert f"needs {needed} bytes, more than the limit of {limit} bytes" in message
+
+
+def test_a_shape_at_the_byte_limit_is_built() -> None:
+    proto = make_proto(types_pb2.DT_FLOAT, (4, 4), float_val=[2.5])
+    assert to_numpy(proto, "x", max_bytes=64).tolist() == [[2.5] * 4] * 4
+    with pytest.raises(ServingError, match="needs 68 bytes, more than the limit of 64"):
+        to_numpy(make_proto(types_pb2.DT_FLOAT, (17,), float_val=[2.5]), "x", max_bytes=64)
+
+
+def test_parse_errors_name_the_input() -> None:
+    proto = make_proto(types_pb2.DT_FLOAT, (2,), tensor_content=b"\0" * 7)
+    with pytest.raises(ServingError) as caught:
+        inputs_to_numpy({"pixels": proto})
+    assert caught.value.message.startswith("Unable to parse tensor proto of input 'pixels': ")
