@@ -18,7 +18,7 @@ from server.core import ServingCore
 from server.errors import Code, ServingError
 from server.flags import ServerOptions
 from server.grpc_edge import ModelService, PredictionService
-from server.http import HttpServer, Response
+from server.http import HttpServer, Response, connection_cap
 from server.metrics import CONTENT_TYPE, ServingMetrics
 from server.repository import ModelRepository
 from server.request_logging import RequestLoggers
@@ -234,6 +234,8 @@ class ModelServer:
             exact_handlers=exact,
             # With batching, requests must wait for their batch on worker threads.
             inline_when_alone=self._batching is None,
+            idle_timeout=options.rest_api_idle_timeout_seconds,
+            max_connections=connection_cap(options.rest_api_max_connections),
         )
         self._http.run_in_thread()
         self.rest_port = self._http.port

@@ -54,6 +54,26 @@ class ServerOptions:
     rest_api_timeout_in_ms: int = _flag(
         30000, "Time limit of a REST predict, classify or regress call; 0 or less means none."
     )
+    rest_api_idle_timeout_seconds: int = _flag(
+        60,
+        "Close a REST connection whose client has sent nothing for this many seconds, between "
+        "requests or in the middle of one (answered 408), or has taken that long over one "
+        "request head; a request being answered is never idle. 0 or less keeps idle "
+        "connections open, as tensorflow_model_server does (its libevent server sets no "
+        "timeout).",
+        extension=True,
+    )
+    rest_api_max_connections: int = _flag(
+        0,
+        "Most REST connections open at once, so that descriptors remain for gRPC, model files "
+        "and logs. At the limit a new connection closes the one whose client has been silent "
+        "longest (so health probes still get through), or is answered 503 and closed when "
+        "every open one is being answered. 0 derives it from the open-file limit: "
+        "RLIMIT_NOFILE's soft limit minus a reserve of a quarter of it, at least 384. A "
+        "negative value means no limit, as in tensorflow_model_server.",
+        extension=True,
+        note="0: RLIMIT_NOFILE minus a reserve",
+    )
     rest_api_enable_cors_support: bool = _flag(
         False, "Add CORS headers to REST responses and answer CORS preflight requests."
     )

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from server.http.connections import connection_cap
 from server.http.messages import Handler, Request, Response, error_page, json_error
 from server.http.server import HttpServer
 
-__all__ = ["Handler", "HttpServer", "Request", "Response", "error_page", "json_error"]
+__all__ = [
+    "Handler",
+    "HttpServer",
+    "Request",
+    "Response",
+    "connection_cap",
+    "error_page",
+    "json_error",
+]
