@@ -37,6 +37,10 @@ ROLLOUT_TRANSPORT ?= grpc
 ROLLOUT_ARGS ?=
 REQUEST_LOGS ?=
 CAPACITY_ARGS ?=
+# tune-batching: embedded (python -m server), docker (tensorflow/serving, pinned) or kubernetes
+# (a one-off Deployment from k8s/base; TUNE_ARGS="--image IMAGE:TAG --namespace NS").
+TUNE_LAUNCHER ?= embedded
+TUNE_ARGS ?=
 VERIFY_ARGS ?=
 KUBECTL ?= kubectl
 DOCKER ?= docker
@@ -148,6 +152,14 @@ capacity: $(LOCAL_CONFIG) ## Max open-loop rate of MODEL within SLO_P99_MS (step
 	  --start-server $(LOCAL_CONFIG) --server-log $(BUILD)/loadtest-server.log \
 	  --server-args="--monitoring_config_file=serving_config/monitoring.config $(SERVER_FLAGS)" \
 	  --slo-p99-ms $(SLO_P99_MS) --slo-error-rate $(SLO_ERROR_RATE) $(CAPACITY_ARGS)
+
+.PHONY: tune-batching
+tune-batching: $(LOCAL_CONFIG) ## Batching parameters of MODEL with the highest max rate within SLO_P99_MS (a server restart per trial); reports/<ts>-tune-batching/
+	$(PY) -m loadtest tune-batching --transport $(firstword $(TRANSPORTS)) --model $(MODEL) \
+	  $(if $(LABEL),--label $(LABEL)) --batch-size $(BATCH_SIZE) --processes $(PROCESSES) \
+	  $(if $(USERS),--users $(USERS)) --models-root $(MODELS) --launcher $(TUNE_LAUNCHER) \
+	  --start-server $(LOCAL_CONFIG) --server-args="$(SERVER_FLAGS)" \
+	  --slo-p99-ms $(SLO_P99_MS) --slo-error-rate $(SLO_ERROR_RATE) $(TUNE_ARGS)
 
 .PHONY: rollout-check
 rollout-check: $(LOCAL_CONFIG) ## Canary against stable of MODEL: signature diff, stable's requests replayed (REQUEST_LOGS, else warmup), then latency, errors, held-out predictions; exits 1 if the canary is worse

@@ -1,4 +1,5 @@
-"""`python -m loadtest run | report | gate | capacity | capacity-search | swap`: see --help.
+"""`python -m loadtest run | report | gate | capacity | capacity-search | tune-batching | swap`:
+see --help.
 
 Exit status: 0 when the run met its SLOs (or had none), 1 when an SLO was breached (one
 "SLO breach: ..." line each), 2 when the run could not happen.
@@ -24,6 +25,7 @@ from loadtest.settings import (
     parse_duration,
 )
 from loadtest.swap.cli import add_swap
+from loadtest.tune.cli import add_tune_batching
 
 EXIT_OK, EXIT_BREACH, EXIT_ERROR = 0, 1, 2
 
@@ -221,6 +223,7 @@ def parser() -> argparse.ArgumentParser:
     capacity.add_argument("--server-log", type=Path, default=Path("build/loadtest-server.log"))
     capacity.set_defaults(handler=_capacity)
     add_capacity_search(commands)
+    add_tune_batching(commands)
     add_swap(commands)
     return main
 
