@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import signal
 import sys
 import threading
@@ -14,6 +15,10 @@ tflog.quiet()
 from server.flags import FlagError, parse_flags, usage, validate, warnings  # noqa: E402
 
 VERSION = "0.1.0"
+STOP, STARTED = "stop", "started"
+# After a signal during start-up, how long to let a load attempt under way finish (a retry's
+# wait ends at once) before the process exits anyway.
+STARTUP_STOP_WAIT_S = 10.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,20 +47,49 @@ def main(argv: list[str] | None = None) -> int:
     from server.app import ModelServer
     from server.errors import ServingError
 
-    stopped = threading.Event()
+    # Signal handlers only put a word in this queue (SimpleQueue.put is reentrant, safe in a
+    # handler); the main thread waits on it while a startup thread loads the models, so a
+    # SIGTERM during start-up (load retries included) is seen at once.
+    events: queue.SimpleQueue[str] = queue.SimpleQueue()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
+        signal.signal(sig, lambda *_: events.put(STOP))
     server: ModelServer | None = None
+    failure: list[BaseException] = []
+
+    def start() -> None:
+        assert server is not None
+        try:
+            server.start()
+        except BaseException as err:  # reported by the main thread
+            failure.append(err)
+        events.put(STARTED)
+
     try:
         server = ModelServer(options)
-        server.start()
-    except Exception as err:  # every start-up failure is one line, as TF Serving prints it
-        message = err.message if isinstance(err, ServingError) else str(err) or type(err).__name__
+    except Exception as err:
+        failure.append(err)
+    else:
+        starter = threading.Thread(target=start, name="startup", daemon=True)
+        starter.start()
+        if events.get() == STOP:
+            log = logging.getLogger("server")
+            log.info("stopping: a signal came during start-up")
+            server.repository.stop_loading()  # the startup wait ends, retries stop
+            starter.join(STARTUP_STOP_WAIT_S)
+            server.stop(grace=0)
+            return 0
+    if failure:  # every start-up failure is one line, as TF Serving prints it
+        error = failure[0]
+        message = (
+            error.message if isinstance(error, ServingError) else str(error) or type(error).__name__
+        )
         print(f"Failed to start server. Error: {message}", file=sys.stderr)
         if server is not None:
             server.stop(grace=0)
         return 255
-    stopped.wait()
+    assert server is not None
+    while events.get() != STOP:
+        pass
     server.stop()
     return 0
 

@@ -66,6 +66,8 @@ class ModelServer:
             allow_labels_for_unavailable=options.allow_version_labels_for_unavailable_models,
             max_load_retries=options.max_num_load_retries,
             load_retry_interval=options.load_retry_interval_micros / 1e6,
+            load_threads=options.num_load_threads,
+            unload_threads=options.num_unload_threads,
             on_state=lambda name, version, state: self.metrics.set_version_state(
                 name, version, state
             ),
@@ -242,6 +244,8 @@ class ModelServer:
         log.info("Exporting HTTP/REST API at:%s:%d ...", options.host, self.rest_port)
 
     def stop(self, grace: float = 5.0) -> None:
+        # Loads and their retries stop first, so that no reload RPC waits on them.
+        self.repository.stop_loading()
         if self._watcher:
             self._watcher.stop()
         if self._http:

@@ -40,8 +40,6 @@ _FLAGS.update(version=("show_version", bool), help=("show_help", bool))
 
 # Performance tuning only: ignoring them changes no result, just speed or memory.
 IGNORED_FLAGS: dict[str, type] = {
-    "num_load_threads": int,
-    "num_unload_threads": int,
     "flush_filesystem_caches": bool,
     "enable_profiler": bool,
     "remove_unused_fields_from_bundle_metagraph": bool,
@@ -197,6 +195,9 @@ def validate(options: ServerOptions) -> None:
             "server_options.batching_parameters_file is set without setting "
             "server_options.enable_batching to true."
         )
+    for name in ("num_load_threads", "num_unload_threads"):
+        if getattr(options, name) < 0:
+            raise FlagError(f"--{name} must be 0 or more, got {getattr(options, name)}")
     for name in (
         "rest_api_num_threads",
         "grpc_max_threads",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from pathlib import Path
 
 from server.errors import Code, ServingError
 from server.servable import Servable
@@ -20,6 +21,9 @@ class VersionState:
     error: ServingError | None = None
     servable: Servable | None = None
     in_flight: int = 0
+    # Set when the version is no longer wanted (or the server stops) while it loads: a queued
+    # attempt does not start and a retry wait ends at once.
+    cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
 
     @property
     def status(self) -> tuple[Code, str]:
@@ -35,6 +39,7 @@ class ManagedModel:
         self.name = name
         self.versions: dict[int, VersionState] = {}
         self.labels: dict[str, int] = {}
+        self.aspired: dict[int, Path] = {}  # what the last poll found to serve, by version
         self.idle = threading.Condition()
 
     def available(self) -> list[int]:
@@ -45,8 +50,13 @@ class ManagedModel:
         return self.versions[ready[-1]] if ready else None
 
     def settled(self) -> bool:
-        """True once some version is AVAILABLE or has ended (TF Serving's startup wait)."""
-        return any(s.state in (AVAILABLE, END) for s in self.versions.values())
+        """True once no version is loading and some version is AVAILABLE or has ended: the
+        wait of TF Serving's startup and of a reload for the models they add."""
+        states = {s.state for s in self.versions.values()}
+        return not states & {START, LOADING} and bool(states & {AVAILABLE, END})
+
+    def loading(self) -> list[VersionState]:
+        return [s for s in self.versions.values() if s.state in (START, LOADING)]
 
     def first_failure(self) -> VersionState | None:
         if self.available():

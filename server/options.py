@@ -119,6 +119,17 @@ class ServerOptions:
     load_retry_interval_micros: int = _flag(
         60_000_000, "Wait between model load retries, in microseconds."
     )
+    num_load_threads: int = _flag(
+        0,
+        "Threads that load model versions (each retry's wait holds none), off the request and "
+        "reload paths. 0, as in tensorflow_model_server, loads one version at a time on one "
+        "background thread (its manager loop).",
+    )
+    num_unload_threads: int = _flag(
+        0,
+        "Threads that unload model versions once their requests finish. 0, as in "
+        "tensorflow_model_server, unloads one version at a time on one background thread.",
+    )
     saved_model_tags: str = _flag(
         "serve", "Comma-separated tags choosing the MetaGraph to load from each SavedModel."
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tensorflow_serving.config import model_server_config_pb2
@@ -20,10 +20,18 @@ log = logging.getLogger(__name__)
 
 Loader = Callable[[str, int, Path], Servable]
 StateListener = Callable[[str, int, str], None]
+SETTLE_CHECK_S = 0.2  # how often a config's wait looks at its new models (and, at start, polls)
 
 
 class ModelRepository:
-    """What the server serves. One poll runs at a time; loads happen outside the lock."""
+    """What the server serves.
+
+    Loads (with their retries) and unloads run on their own thread pools, `load_threads` and
+    `unload_threads` wide (0 means one thread, TF Serving's serial manager loop). A retry's
+    wait holds no thread: it is a wait on the version's `cancelled` event, so no model's
+    retries delay another model, a config change, a poll, a request or shutdown. Config
+    changes, polls and requests only change states and schedule work, under one lock.
+    """
 
     def __init__(
         self,
@@ -32,6 +40,8 @@ class ModelRepository:
         max_load_retries: int = 0,
         load_retry_interval: float = 0.0,
         on_state: StateListener | None = None,
+        load_threads: int = 0,
+        unload_threads: int = 0,
     ) -> None:
         self._loader = loader
         self._allow_unavailable_labels = allow_labels_for_unavailable
@@ -40,49 +50,59 @@ class ModelRepository:
         self._on_state = on_state or (lambda name, version, state: None)
         self._lock = threading.RLock()
         self._poll_lock = threading.Lock()
+        # Config changes run one at a time, each until its new models settle, as TF Serving's
+        # ReloadConfig does; a model the new config keeps is never waited for.
+        self._config_lock = threading.Lock()
         self._config = model_server_config_pb2.ModelServerConfig()
         self._models: dict[str, lc.ManagedModel] = {}
         self._retired: dict[str, lc.ManagedModel] = {}
         self._stop = threading.Event()
+        self._loads = ThreadPoolExecutor(max(1, load_threads), thread_name_prefix="load")
+        self._unloads = ThreadPoolExecutor(max(1, unload_threads), thread_name_prefix="unload")
 
     # --- configuration -------------------------------------------------------------------
 
     def apply_config(
         self, config: model_server_config_pb2.ModelServerConfig, wait_forever: bool = False
     ) -> None:
-        """Make `config` the served set: add, change and remove models, then wait for new ones.
+        """Make `config` the served set: add, change and remove models, then wait until the
+        new ones settle (loaded, or failed after their retries). With wait_forever (start-up)
+        it polls on until every new model has a version; otherwise a new model with no version
+        on disk fails at once. Only stop_loading ends the wait early.
 
         Raises:
             ServingError: the config is invalid or a label cannot be assigned (the old config
                 keeps running), or a new model did not become available (UNKNOWN).
         """
         validate_config(config)
-        with self._poll_lock:
-            with self._lock:
-                validate_labels(config, self._models, self._allow_unavailable_labels)
-                new_names = [
-                    c.name for c in config.model_config_list.config if c.name not in self._models
-                ]
-                for entry in config.model_config_list.config:
-                    model = self._models.get(entry.name) or self._retired.pop(entry.name, None)
-                    self._models[entry.name] = model or lc.ManagedModel(entry.name)
-                removed = set(self._models) - {c.name for c in config.model_config_list.config}
-                for name in removed:
-                    self._retired[name] = self._models.pop(name)
-                self._config = config
-            for name in removed:
-                self._unload_all(self._retired[name])
-            self._poll_locked()
-            while wait_forever and not self._stop.is_set() and not self._all_settled(new_names):
-                time.sleep(0.2)
+        with self._config_lock:
+            with self._poll_lock:
+                with self._lock:
+                    validate_labels(config, self._models, self._allow_unavailable_labels)
+                    names = [c.name for c in config.model_config_list.config]
+                    new_names = [n for n in names if n not in self._models]
+                    for name in names:
+                        model = self._models.get(name) or self._retired.pop(name, None)
+                        self._models[name] = model or lc.ManagedModel(name)
+                    for name in set(self._models) - set(names):
+                        self._retired[name] = self._models.pop(name)
+                        self._retire(self._retired[name])
+                    self._config = config
                 self._poll_locked()
+            self._wait_settled(new_names, wait_forever)
             with self._lock:
                 self._assign_labels(config)
         self._raise_unavailable(new_names)
 
-    def _all_settled(self, names: list[str]) -> bool:
-        with self._lock:
-            return all(self._models[n].settled() for n in names if n in self._models)
+    def _wait_settled(self, names: list[str], wait_forever: bool) -> None:
+        while True:
+            with self._lock:
+                models = [self._models[n] for n in names if n in self._models]
+                pending = [m for m in models if not m.settled() and (wait_forever or m.loading())]
+            if not pending or self._stop.wait(SETTLE_CHECK_S):
+                return
+            if wait_forever:
+                self.poll()
 
     def _raise_unavailable(self, names: list[str]) -> None:
         failures = []
@@ -92,8 +112,12 @@ class ModelRepository:
                 if model is None or model.available():
                     continue
                 failed = model.first_failure()
-                reason = failed.error.message if failed and failed.error else "no version was found"
-                version = failed.version if failed else 0
+                if failed and failed.error:
+                    reason, version = failed.error.message, failed.version
+                elif model.loading():
+                    reason, version = "the server stopped while it loaded", 0
+                else:
+                    reason, version = "no version was found", 0
                 failures.append(f"{{name: {name} version: {version}}} due to error: {reason}")
         if failures:
             raise ServingError(
@@ -113,7 +137,7 @@ class ModelRepository:
     # --- polling ---------------------------------------------------------------------------
 
     def poll(self) -> None:
-        """Scan every base path once and load or unload versions to match the policies."""
+        """Scan every base path once and schedule loads and unloads to match the policies."""
         with self._poll_lock:
             self._poll_locked()
 
@@ -142,71 +166,147 @@ class ModelRepository:
                 )
             aspired_versions = served_versions(entry.model_version_policy, found)
             plans.append((entry.name, {v: found[v] for v in aspired_versions}))
-        for name, aspired in plans:
-            self._reconcile(name, aspired)
+        with self._lock:
+            for name, aspired in plans:
+                model = self._models.get(name)
+                if model is not None:
+                    model.aspired = aspired
+                    self._reconcile(model)
 
-    def _reconcile(self, name: str, aspired: dict[int, Path]) -> None:
-        with self._lock:
-            model = self._models.get(name)
-            if model is None:
-                return
-            fresh = [
-                v
-                for v in sorted(aspired, reverse=True)
-                if v not in model.versions
-                or (model.versions[v].state == lc.END and model.versions[v].error is None)
-            ]
-        for version in fresh:
-            self._load(model, version, aspired[version])
-        with self._lock:
-            aspired_ready = [v for v in model.available() if v in aspired]
-            doomed = [v for v in model.available() if v not in aspired]
-            if not aspired_ready and aspired:
-                # Availability preserving: keep serving the newest old version until a new one is up.
-                doomed = doomed[:-1]
+    def _reconcile(self, model: lc.ManagedModel) -> None:
+        """Schedule the loads and unloads that bring model to its aspired versions (lock held)."""
+        if self._stop.is_set():
+            return
+        for loading in model.loading():
+            if loading.version not in model.aspired:
+                loading.cancelled.set()  # its retries stop; TF Serving cancels them too
+        for version in sorted(model.aspired, reverse=True):
+            state = model.versions.get(version)
+            # A version that ended loads again when aspired again, unless it failed for good.
+            if state is None or (
+                state.state == lc.END and (state.error is None or state.cancelled.is_set())
+            ):
+                self._start_load(model, version, model.aspired[version])
+        ready = model.available()
+        doomed = [v for v in ready if v not in model.aspired]
+        if model.aspired and len(doomed) == len(ready):
+            # Availability preserving: keep serving the newest old version until a new one is up.
+            doomed = doomed[:-1]
         for version in doomed:
-            self._unload(model, version)
+            self._start_unload(model, model.versions[version])
+
+    def _retire(self, model: lc.ManagedModel) -> None:
+        """Cancel the loads of a model the config dropped and unload its versions (lock held)."""
+        model.aspired = {}
+        for state in model.loading():
+            state.cancelled.set()
+        for version in model.available():
+            self._start_unload(model, model.versions[version])
 
     def _set_state(self, model: lc.ManagedModel, state: lc.VersionState, new: str) -> None:
         state.state = new
         self._on_state(model.name, state.version, new)
 
-    def _load(self, model: lc.ManagedModel, version: int, path: Path) -> None:
-        with self._lock:
-            state = lc.VersionState(version)
-            model.versions[version] = state
-            self._set_state(model, state, lc.LOADING)
-        for attempt in range(self._max_load_retries + 1):
-            try:
-                servable = self._loader(model.name, version, path)
-                break
-            except Exception as err:
-                error = (
-                    err if isinstance(err, ServingError) else ServingError(Code.UNKNOWN, str(err))
-                )
-                log.error(
-                    "Loading %s version %d failed (attempt %d): %s",
-                    model.name,
-                    version,
-                    attempt + 1,
-                    error.message,
-                )
-                if attempt < self._max_load_retries:
-                    time.sleep(self._retry_interval)
-        else:
-            with self._lock:
-                state.error = error
-                self._set_state(model, state, lc.END)
+    # --- loading and unloading, on the pools -------------------------------------------------
+
+    def _start_load(self, model: lc.ManagedModel, version: int, path: Path) -> None:
+        state = lc.VersionState(version)
+        model.versions[version] = state
+        self._set_state(model, state, lc.LOADING)
+        self._submit_attempt(model, state, path, 0, None)
+
+    def _submit_attempt(
+        self,
+        model: lc.ManagedModel,
+        state: lc.VersionState,
+        path: Path,
+        attempt: int,
+        error: ServingError | None,
+    ) -> None:
+        try:
+            self._loads.submit(self._attempt, model, state, path, attempt, error)
+        except RuntimeError:  # the pool is shut down: the server is stopping
+            self._end_load(model, state, error or _cancelled(model, state))
+
+    def _attempt(
+        self,
+        model: lc.ManagedModel,
+        state: lc.VersionState,
+        path: Path,
+        attempt: int,
+        error: ServingError | None,
+    ) -> None:
+        """One try at loading a version, on a load thread; a failure schedules the next."""
+        if state.cancelled.is_set():
+            self._end_load(model, state, error or _cancelled(model, state))
+            return
+        try:
+            servable = self._loader(model.name, state.version, path)
+        except Exception as err:
+            error = err if isinstance(err, ServingError) else ServingError(Code.UNKNOWN, str(err))
+            log.error(
+                "Loading %s version %d failed (attempt %d): %s",
+                model.name,
+                state.version,
+                attempt + 1,
+                error.message,
+            )
+            if attempt < self._max_load_retries and not state.cancelled.is_set():
+                self._retry_later(model, state, path, attempt + 1, error)
+            else:
+                self._end_load(model, state, error)
             return
         with self._lock:
-            state.servable = servable
-            self._set_state(model, state, lc.AVAILABLE)
-        log.info("Successfully loaded servable version {name: %s version: %d}", model.name, version)
+            if not state.cancelled.is_set():
+                state.servable = servable
+                self._set_state(model, state, lc.AVAILABLE)
+                log.info(
+                    "Successfully loaded servable version {name: %s version: %d}",
+                    model.name,
+                    state.version,
+                )
+                if self._models.get(model.name) is model:
+                    self._reconcile(model)  # e.g. unload the version this one replaces
+                return
+            self._set_state(model, state, lc.END)  # no longer wanted: loaded, then dropped
+        servable.close()
 
-    def _unload(self, model: lc.ManagedModel, version: int) -> None:
+    def _retry_later(
+        self,
+        model: lc.ManagedModel,
+        state: lc.VersionState,
+        path: Path,
+        attempt: int,
+        error: ServingError,
+    ) -> None:
+        """Try again after the retry interval, unless the version is cancelled meanwhile."""
+
+        def wait_then_retry() -> None:
+            if state.cancelled.wait(self._retry_interval):
+                log.info("Load retries of %s version %d cancelled", model.name, state.version)
+                self._end_load(model, state, error)
+            else:
+                self._submit_attempt(model, state, path, attempt, error)
+
+        name = f"load-retry-{model.name}-{state.version}"
+        threading.Thread(target=wait_then_retry, name=name, daemon=True).start()
+
+    def _end_load(
+        self, model: lc.ManagedModel, state: lc.VersionState, error: ServingError
+    ) -> None:
         with self._lock:
-            state = model.versions[version]
-            self._set_state(model, state, lc.UNLOADING)
+            state.error = error
+            self._set_state(model, state, lc.END)
+
+    def _start_unload(self, model: lc.ManagedModel, state: lc.VersionState) -> None:
+        self._set_state(model, state, lc.UNLOADING)
+        try:
+            self._unloads.submit(self._finish_unload, model, state)
+        except RuntimeError:  # the pool is shut down: close() unloads what is left
+            threading.Thread(target=self._finish_unload, args=(model, state), daemon=True).start()
+
+    def _finish_unload(self, model: lc.ManagedModel, state: lc.VersionState) -> None:
+        """Wait for the version's requests to finish, then free it (on an unload thread)."""
         with model.idle:
             model.idle.wait_for(lambda: state.in_flight == 0)
         with self._lock:
@@ -214,11 +314,7 @@ class ModelRepository:
             self._set_state(model, state, lc.END)
         if servable is not None:
             servable.close()
-        log.info("Unloaded servable version {name: %s version: %d}", model.name, version)
-
-    def _unload_all(self, model: lc.ManagedModel) -> None:
-        for version in model.available():
-            self._unload(model, version)
+        log.info("Unloaded servable version {name: %s version: %d}", model.name, state.version)
 
     def serves(self, name: str) -> bool:
         """Whether name is a model of the served config (a dict look-up: no lock needed)."""
@@ -236,12 +332,30 @@ class ModelRepository:
         thread.start()
         return thread
 
-    def close(self) -> None:
+    def stop_loading(self) -> None:
+        """Stop every load and retry wait, polls and config waits (a load attempt under way
+        finishes, then its version is dropped); what is loaded keeps serving until close()."""
         self._stop.set()
         with self._lock:
-            models = list(self._models.values())
-        for model in models:
-            self._unload_all(model)
+            for model in [*self._models.values(), *self._retired.values()]:
+                for state in model.loading():
+                    state.cancelled.set()
+        self._loads.shutdown(wait=False)
+
+    def close(self) -> None:
+        """Stop loading and unload every version, each once its requests have finished."""
+        self.stop_loading()
+        with self._lock:
+            states = [
+                (model, model.versions[version])
+                for model in self._models.values()
+                for version in model.available()
+            ]
+            for model, state in states:
+                self._set_state(model, state, lc.UNLOADING)
+        for model, state in states:
+            self._finish_unload(model, state)
+        self._unloads.shutdown(wait=False)
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -293,6 +407,13 @@ class ModelRepository:
         if not states:
             raise not_found(f"Could not find any versions of model {name}")
         return states
+
+
+def _cancelled(model: lc.ManagedModel, state: lc.VersionState) -> ServingError:
+    return ServingError(
+        Code.CANCELLED,
+        f"Loading of servable version {{name: {model.name} version: {state.version}}} cancelled",
+    )
 
 
 class Acquired:

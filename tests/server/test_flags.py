@@ -40,6 +40,8 @@ DEFAULTS: dict[str, object] = {
     "rest_api_port": 0,
     "rest_api_num_threads": 4 * CPUS,
     "rest_api_timeout_in_ms": 30000,
+    "rest_api_idle_timeout_seconds": 60,
+    "rest_api_max_connections": 0,
     "rest_api_enable_cors_support": False,
     "model_name": "default",
     "model_base_path": "",
@@ -57,6 +59,8 @@ DEFAULTS: dict[str, object] = {
     "ssl_config_file": "",
     "max_num_load_retries": 5,
     "load_retry_interval_micros": 60_000_000,
+    "num_load_threads": 0,
+    "num_unload_threads": 0,
     "saved_model_tags": "serve",
     "enable_signature_method_name_check": False,
     "enable_serialization_as_tensor_content": False,
@@ -196,7 +200,6 @@ def test_contract_flags_are_either_ignored_or_unsupported() -> None:
         "mixed_precision",
         "enable_per_model_batching_parameters",
         "use_alts_credentials",
-        "num_load_threads",
         "flush_filesystem_caches",
         "enable_profiler",
         "tensorflow_session_parallelism",
@@ -206,13 +209,18 @@ def test_contract_flags_are_either_ignored_or_unsupported() -> None:
 
 
 def test_ignored_flags_are_recorded_once_in_order_and_warned_about() -> None:
-    argv = ["--num_load_threads=4", "--enable_profiler=false", "--num_load_threads", "2"]
+    argv = [
+        "--tensorflow_session_parallelism=4",
+        "--enable_profiler=false",
+        "--tensorflow_session_parallelism",
+        "2",
+    ]
     options = parse_flags(STARTABLE + argv + ["--port=9000"])
-    assert options.ignored_flags == ("num_load_threads", "enable_profiler")
+    assert options.ignored_flags == ("tensorflow_session_parallelism", "enable_profiler")
     assert options.port == 9000
     validate(options)
     messages = warnings(options)
-    assert any("--num_load_threads" in m and "ignores" in m for m in messages)
+    assert any("--tensorflow_session_parallelism" in m and "ignores" in m for m in messages)
     assert any("--enable_profiler" in m for m in messages)
 
 
@@ -231,7 +239,9 @@ def test_bare_ignored_boolean_flag_is_accepted() -> None:
             ["--enable_batching=yes"], ["--enable_batching", "'yes'", "boolean"], id="bool"
         ),
         pytest.param(
-            ["--num_load_threads=many"], ["--num_load_threads", "'many'"], id="ignored-int"
+            ["--tensorflow_session_parallelism=many"],
+            ["--tensorflow_session_parallelism", "'many'"],
+            id="ignored-int",
         ),
         pytest.param(["--port"], ["--port needs a value"], id="missing-at-end"),
         pytest.param(
@@ -287,6 +297,11 @@ def test_bad_arguments_name_the_flag_and_value(argv: list[str], fragments: list[
             STARTABLE + ["--grpc_max_threads=0"],
             "--grpc_max_threads must be at least 1, got 0",
             id="no-grpc-threads",
+        ),
+        pytest.param(
+            STARTABLE + ["--num_load_threads=-1"],
+            "--num_load_threads must be 0 or more, got -1",
+            id="negative-load-threads",
         ),
         pytest.param(
             STARTABLE + ["--max_request_bytes=0"],
