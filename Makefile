@@ -212,10 +212,11 @@ test-fast: $(STAMP) system-deps ## The suite without the slow end-to-end tests (
 ##@ Performance
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmark the server (floor, FastAPI, batching), then clients/ against TensorFlow's (~5 min); writes $(BUILD)/bench/
+bench: $(STAMP) system-deps ## Benchmark the server (floor, FastAPI, batching), clients/ against TensorFlow's, the load test against wrk (~7 min); writes $(BUILD)/bench/
 	test -d $(MODELS)/tabular || $(PY) -m export examples --base-dir $(MODELS)
 	$(PY) -m bench server --models $(MODELS) --out $(BUILD)/bench $(BENCH_ARGS)
 	$(PY) -m bench clients --out $(BUILD)/bench $(BENCH_CLIENTS_ARGS)
+	$(PY) -m bench loadgen --models $(MODELS) --out $(BUILD)/bench $(BENCH_LOADGEN_ARGS)
 	$(MAKE) $(LOCAL_CONFIG)
 	$(PY) -m loadtest capacity --rest-host http://127.0.0.1:$(REST_PORT) --grpc-host 127.0.0.1:$(GRPC_PORT) \
 	  --model $(MODEL) --models-root $(MODELS) --start-server $(LOCAL_CONFIG) --json $(BUILD)/bench/loadgen-capacity.json
@@ -223,13 +224,15 @@ bench: $(STAMP) ## Benchmark the server (floor, FastAPI, batching), then clients
 ##@ Kubernetes and Docker
 
 .PHONY: system-deps
-system-deps: ## Install what tests need from Debian if missing: prometheus (with promtool), its pushgateway, kubectl
+system-deps: ## Install what tests need from Debian if missing: prometheus (with promtool), its pushgateway, kubectl, wrk
 	@if command -v promtool >/dev/null; then echo "promtool: $$(command -v promtool)"; \
 	else $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; fi
 	@if command -v prometheus-pushgateway >/dev/null; then echo "pushgateway: $$(command -v prometheus-pushgateway)"; \
 	else $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus-pushgateway; fi
 	@if command -v $(KUBECTL) >/dev/null; then echo "kubectl: $$(command -v $(KUBECTL))"; \
 	else $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends kubernetes-client; fi
+	@if command -v wrk >/dev/null; then echo "wrk: $$(command -v wrk)"; \
+	else $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends wrk; fi
 
 # Kustomize loads only files in or below a kustomization's folder, and kubectl apply -k, Argo CD
 # and Flux keep that default; so the files the manifests ship live in k8s/ as copies, committed

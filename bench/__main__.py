@@ -127,7 +127,32 @@ def _build_parser() -> argparse.ArgumentParser:
         "(repeatable)",
     )
     _add_clients_parser(commands)
+    _add_loadgen_parser(commands)
     return parser
+
+
+def _add_loadgen_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    loadgen = commands.add_parser(
+        "loadgen",
+        help="the load test's reported REST latency beside wrk's on the same server",
+        description=(
+            "One embedded server; wrk (one connection, a delay after each answer) and the load "
+            "test (paced, open loop) take turns at about RATE req/s on model status and on a "
+            "batch-1 Predict. Reports each p50 and the difference (target: the load test at "
+            "most 0.5 ms above wrk). Needs wrk (Debian: apt-get install wrk). Writes "
+            "OUT/loadgen.json and OUT/loadgen.md; exits 0 whether or not the target is met."
+        ),
+    )
+    loadgen.add_argument("--models", type=Path, default=Path("models"), metavar="DIR")
+    loadgen.add_argument("--out", type=Path, default=Path("build/bench"), metavar="DIR")
+    loadgen.add_argument("--model", default="tabular")
+    loadgen.add_argument("--rate", type=float, default=100.0, help="req/s (default: %(default)s)")
+    loadgen.add_argument(
+        "--seconds", type=float, default=15.0, help="per run (default: %(default)s)"
+    )
+    loadgen.add_argument(
+        "--rounds", type=int, default=2, help="wrk/load test pairs (default: %(default)s)"
+    )
 
 
 def _add_clients_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -242,6 +267,23 @@ def _server(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
+def _loadgen(args: argparse.Namespace) -> int:
+    from bench.loadgen_accuracy import LoadgenOptions, WrkError, measure_loadgen, write_loadgen
+
+    options = LoadgenOptions(
+        args.models, args.out, args.model, args.rate, args.seconds, args.rounds
+    )
+    try:
+        results = measure_loadgen(options)
+    except (WrkError, RuntimeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    markdown = write_loadgen(results, options)
+    print(markdown.read_text())
+    print(f"wrote {markdown} and {markdown.with_suffix('.json')}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     args = _build_parser().parse_args(args_list)
@@ -251,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _server(args, command)
     if args.command == "clients":
         return _clients(args, command)
+    if args.command == "loadgen":
+        return _loadgen(args)
     return 2
 
 

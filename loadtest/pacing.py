@@ -30,10 +30,6 @@ class Pacer:
         self._clock = clock
         self._next = clock() + random.uniform(0.0, self.interval)
 
-    def wait_time(self) -> float:
-        """Seconds until the next intended send (0 when behind): a Locust wait_time value."""
-        return max(0.0, self._next - self._clock())
-
     def take(self) -> float:
         """The next intended send time (perf_counter seconds); moves the schedule on."""
         intended = self._next

@@ -78,6 +78,7 @@ def summarize(
         service=total.service_time or total.latency,
         lag=lag,
         server=server,
+        users=None if settings.stages else settings.total_users,
     )
     for reason in verdict.reasons:
         logger.warning("%s: %s", verdict.kind, reason)

@@ -1,4 +1,4 @@
-"""Locust users: REST (FastHttpUser), gRPC (clients.GrpcClient) and a plain HttpUser baseline.
+"""Locust users: REST (a lean keep-alive client), gRPC (clients.GrpcClient), plain HttpUser.
 
 Each sends the workload's prepared batches in turn. Every request is reported once through
 Locust's `request` event; in paced runs its context carries how late it was sent, so latency
@@ -13,16 +13,17 @@ import random
 import time
 from typing import Any, ClassVar
 
-import gevent
-from locust import FastHttpUser, HttpUser, User, task
+from locust import HttpUser, User, task
 
 from clients import rest_json
 from clients.errors import ServingClientError
 from clients.grpc_client import GrpcClient
 from clients.retry import NO_RETRY
 from loadtest.grpc_calls import enable_gevent
+from loadtest.http_client import Answer, HttpCallError, KeepAliveConnection
 from loadtest.pacing import Pacer
 from loadtest.payloads import Batch, Workload
+from loadtest.timer import PreciseTimer
 
 __all__ = ["LAG_KEY", "GrpcUser", "PlainHttpUser", "RestUser", "user_class"]
 
@@ -43,55 +44,91 @@ class WorkloadMixin:
         offset = random.randrange(len(batches))  # users start at different batches
         self._batches = itertools.cycle(batches[offset:] + batches[:offset])
         self._pacer = Pacer(self.user_rate) if self.user_rate else None
-        if self._pacer is not None:
-            gevent.sleep(self._pacer.wait_time())
+        self._timer = PreciseTimer() if self._pacer is not None else None
+
+    def on_stop(self) -> None:
+        if self._timer is not None:
+            self._timer.close()
 
     def wait_time(self) -> float:
-        return self._pacer.wait_time() if self._pacer is not None else 0.0
+        # Paced users wait inside next_request, on a timer more exact than Locust's sleep.
+        return 0.0
 
     def next_request(self) -> tuple[Batch, dict[str, Any]]:
-        """The next batch and the request context (with the send lag when paced)."""
+        """The next batch and the request context; paced, first waits for its send time and
+        puts in the context how late it is sent (a user still busy with the last call sends
+        at once, late)."""
         batch = next(self._batches)
         if self._pacer is None:
             return batch, {}
-        lag_ms = (time.perf_counter() - self._pacer.take()) * 1000.0
+        assert self._timer is not None  # made with the pacer
+        intended = self._pacer.take()
+        self._timer.sleep_until(intended)
+        lag_ms = (time.perf_counter() - intended) * 1000.0
         return batch, {LAG_KEY: max(0.0, lag_ms)}
 
 
-def _http_failure(response: Any) -> str:
-    """A failed answer's reason: the server's error message, or the connection error."""
-    if not response.status_code:
-        return f"no answer: {response.error}"
-    content = response.content or b""
+class RequestFailed(Exception):
+    """A call that was answered, with an error: its status and the server's message."""
+
+
+def _failure(status: int, content: bytes) -> str:
     message = rest_json.decode_error(content) or content[:200].decode(errors="replace")
-    return f"HTTP {response.status_code}: {message}"
+    return f"HTTP {status}: {message}"
 
 
-def _send_rest(user: Any) -> None:
-    workload: Workload = user.workload
-    batch, context = user.next_request()
-    options = {"name": workload.request_name, "catch_response": True, "context": context}
-    if batch.rest_body is None:
-        call = user.client.get(workload.rest_path, **options)
-    else:
-        call = user.client.post(
-            workload.rest_path, data=batch.rest_body, headers=JSON_HEADERS, **options
-        )
-    with call as response:
-        if response.status_code == 200:
-            response.success()
-        else:
-            response.failure(_http_failure(response))
-
-
-class RestUser(WorkloadMixin, FastHttpUser):
-    """TF Serving's REST API through Locust's FastHttpUser (geventhttpclient)."""
+class RestUser(WorkloadMixin, User):
+    """TF Serving's REST API over one keep-alive connection (loadtest.http_client), each
+    batch's request serialized once before the run."""
 
     abstract = True
+    timeout: ClassVar[float] = 10.0
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        assert self.host is not None, "Locust or the locustfile sets the host before users start"
+        self.client = KeepAliveConnection(self.host, self.timeout)
+
+    def on_start(self) -> None:
+        super().on_start()
+        workload: Workload = self.workload  # type: ignore[assignment]
+        self._prepared = {
+            id(batch): self.client.prepare(
+                "GET" if batch.rest_body is None else "POST", workload.rest_path, batch.rest_body
+            )
+            for batch in workload.batches
+        }
+
+    def on_stop(self) -> None:
+        super().on_stop()
+        self.client.close()
 
     @task
     def send(self) -> None:
-        _send_rest(self)
+        workload: Workload = self.workload  # type: ignore[assignment]
+        batch, context = self.next_request()
+        answer: Answer | None = None
+        exception: Exception | None = None
+        start_time = time.time()
+        start = time.perf_counter()
+        try:
+            answer = self.client.call(self._prepared[id(batch)])
+        except HttpCallError as err:
+            exception = HttpCallError(f"no answer: {err}")
+        response_time = (time.perf_counter() - start) * 1000.0
+        if answer is not None and answer.status != 200:
+            exception = RequestFailed(_failure(answer.status, answer.body))
+        self.environment.events.request.fire(
+            request_type="GET" if batch.rest_body is None else "POST",
+            name=workload.request_name,
+            response_time=response_time,
+            response_length=len(answer.body) if answer is not None else 0,
+            response=answer,
+            context=context,
+            exception=exception,
+            start_time=start_time,
+            url=self.client.base_url + workload.rest_path,
+        )
 
 
 class PlainHttpUser(WorkloadMixin, HttpUser):
@@ -101,7 +138,26 @@ class PlainHttpUser(WorkloadMixin, HttpUser):
 
     @task
     def send(self) -> None:
-        _send_rest(self)
+        workload: Workload = self.workload  # type: ignore[assignment]
+        batch, context = self.next_request()
+        options: dict[str, Any] = {
+            "name": workload.request_name,
+            "catch_response": True,
+            "context": context,
+        }
+        if batch.rest_body is None:
+            call = self.client.get(workload.rest_path, **options)
+        else:
+            call = self.client.post(
+                workload.rest_path, data=batch.rest_body, headers=JSON_HEADERS, **options
+            )
+        with call as response:
+            if response.status_code == 200:
+                response.success()
+            elif not response.status_code:
+                response.failure(f"no answer: {response.error}")
+            else:
+                response.failure(_failure(response.status_code, response.content or b""))
 
 
 class GrpcUser(WorkloadMixin, User):
@@ -120,6 +176,7 @@ class GrpcUser(WorkloadMixin, User):
         self.client = GrpcClient(self.host, timeout=self.timeout, retry=NO_RETRY)
 
     def on_stop(self) -> None:
+        super().on_stop()
         self.client.close()
 
     @task
@@ -162,6 +219,6 @@ def user_class(transport: str, timeout: float) -> type[RestUser | PlainHttpUser 
     # HttpUser (the baseline) keeps requests' defaults: it only measures the generator.
     timeouts = {
         "grpc": {"timeout": timeout},
-        "rest": {"network_timeout": timeout, "connection_timeout": timeout},
+        "rest": {"timeout": timeout},
     }.get(transport, {})
     return type(base.__name__, (base,), {"abstract": False, "__module__": __name__, **timeouts})

@@ -82,9 +82,13 @@ def decide(
     service: LatencyStats | None,
     lag: LatencyStats | None,
     server: ServerTimes | None = None,
+    users: int | None = None,
 ) -> Verdict:
     """The run's verdict from the generator's CPU and run-queue wait, the achieved rate, the
-    send lag and the service time (and the server's own times, named when known)."""
+    send lag and the service time (and the server's own times, named when known).
+
+    With one user (`users` 1) nothing of the run can queue in the server: each call waits for
+    the last, so a slow call means too few users, however the service time varied."""
     shortfall = bool(target_rps) and achieved_rps < RATE_SHORTFALL * (target_rps or 0.0)
     slipped = lag is not None and lag.p99 > LAG_SLACK_MS
     notes = []
@@ -101,7 +105,8 @@ def decide(
     in_server = f"; in the server: {server.describe()}" if server else ""
     grown = service is not None and max(service.p50, service.mean) >= SERVICE_GROWTH * service.min
     limited = shortfall or slipped  # a run that kept its schedule was limited by nobody
-    if service is not None and service.min > 0 and grown and limited:
+    concurrent = users is None or users > 1
+    if service is not None and service.min > 0 and grown and limited and concurrent:
         headroom = ", ".join(
             f"{u['role']} {u['mean_percent']:.0f}% CPU"
             + (

@@ -108,3 +108,10 @@ def test_the_cpu_watch_sees_time_on_a_core() -> None:
     assert usage.cpu_seconds >= 0.29
     assert usage.wait_seconds is not None and usage.wait_seconds >= 0
     assert usage.runnable_percent is not None and usage.runnable_percent >= usage.mean_percent
+
+
+def test_one_user_cannot_queue_in_the_server_so_a_slow_run_needs_users() -> None:
+    """Service times that grew (a busy machine) with a single user: its calls never overlap."""
+    args = {"target_rps": 100.0, "achieved_rps": 70.0, "service": QUEUED_SERVICE, "lag": LAGGING}
+    assert decide([_process(12, 2)], users=1, **args).kind == "users-bound"
+    assert decide([_process(12, 2)], users=5, **args).kind == "server-bound"
