@@ -55,6 +55,10 @@ class ManagedModel:
         states = {s.state for s in self.versions.values()}
         return not states & {START, LOADING} and bool(states & {AVAILABLE, END})
 
+    def holds_servables(self) -> bool:
+        """True while some version serves or is unloading."""
+        return any(s.state in (AVAILABLE, UNLOADING) for s in self.versions.values())
+
     def loading(self) -> list[VersionState]:
         return [s for s in self.versions.values() if s.state in (START, LOADING)]
 

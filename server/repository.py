@@ -66,7 +66,8 @@ class ModelRepository:
         self, config: model_server_config_pb2.ModelServerConfig, wait_forever: bool = False
     ) -> None:
         """Make `config` the served set: add, change and remove models, then wait until the
-        new ones settle (loaded, or failed after their retries). With wait_forever (start-up)
+        new ones settle (loaded, or failed after their retries) and the removed ones have
+        unloaded (once their requests finished). With wait_forever (start-up)
         it polls on until every new model has a version; otherwise a new model with no version
         on disk fails at once. Only stop_loading ends the wait early.
 
@@ -84,21 +85,26 @@ class ModelRepository:
                     for name in names:
                         model = self._models.get(name) or self._retired.pop(name, None)
                         self._models[name] = model or lc.ManagedModel(name)
-                    for name in set(self._models) - set(names):
+                    removed = set(self._models) - set(names)
+                    for name in removed:
                         self._retired[name] = self._models.pop(name)
                         self._retire(self._retired[name])
                     self._config = config
                 self._poll_locked()
-            self._wait_settled(new_names, wait_forever)
+            self._wait_settled(new_names, removed, wait_forever)
             with self._lock:
                 self._assign_labels(config)
         self._raise_unavailable(new_names)
 
-    def _wait_settled(self, names: list[str], wait_forever: bool) -> None:
+    def _wait_settled(self, names: list[str], removed: set[str], wait_forever: bool) -> None:
+        """Until the added models settle and the removed ones' versions have unloaded (their
+        loads are cancelled, not waited for)."""
         while True:
             with self._lock:
                 models = [self._models[n] for n in names if n in self._models]
                 pending = [m for m in models if not m.settled() and (wait_forever or m.loading())]
+                retired = [self._retired.get(n) for n in removed]
+                pending += [m for m in retired if m is not None and m.holds_servables()]
             if not pending or self._stop.wait(SETTLE_CHECK_S):
                 return
             if wait_forever:

@@ -191,6 +191,7 @@ def test_dropping_a_retrying_model_ends_its_retries(make_repository, loader, tmp
     repository = make_repository()
     start_retrying(repository, loader, tmp_path)
     repository.apply_config(config_of(tmp_path, "b"))
+    assert state_of(repository, "a", 1) == lc.END  # unloaded before the reload answered
     wait_for(lambda: state_of(repository, "a", 2) == lc.END, what="a's version 2 to end")
     status = repository.status("a", 2)[0]
     assert status.error is not None and "corrupt" in status.error.message
