@@ -7,9 +7,9 @@ What is compared, on one embedded server (batching off) on loopback, one connect
   at about RATE requests per second. wrk times each request from its write to its answer; at
   this rate nothing queues, so that is what wrk2 would report too. Its p50 is the reference:
   what the server costs plus the least a client can add.
-- **the load test** (`loadtest.runner.run_load`, Locust's FastHttpUser, paced at the rate wrk
-  achieved, open loop): its reported latency, measured from each request's intended send time,
-  and its service time (from the actual send).
+- **the load test** (`loadtest.runner.run_load`, its REST user, one user paced at RATE, open
+  loop): its reported latency, measured from each request's intended send time, and its
+  service time (from the actual send).
 
 For two endpoints: model status (`GET /v1/models/M`, the cheapest answer the server has, so the
 difference is almost all client) and a batch-1 Predict. The rounds alternate wrk and the load

@@ -23,7 +23,7 @@ __all__ = ["USER_LABELS", "CapacityResult", "format_capacity", "measure_capacity
 logger = logging.getLogger(__name__)
 
 USER_LABELS = {
-    "rest": "REST user (FastHttpUser)",
+    "rest": "REST user (lean keep-alive client)",
     "grpc": "gRPC user (clients.GrpcClient)",
     "rest-httpuser": "plain Locust HttpUser (REST)",
 }
