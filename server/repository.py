@@ -30,7 +30,9 @@ class ModelRepository:
     `unload_threads` wide (0 means one thread, TF Serving's serial manager loop). A retry's
     wait holds no thread: it is a wait on the version's `cancelled` event, so no model's
     retries delay another model, a config change, a poll, a request or shutdown. Config
-    changes, polls and requests only change states and schedule work, under one lock.
+    changes, polls and requests only change states and schedule work, under one lock; a
+    config change then waits, without a lock, for the models it adds (as TF Serving's
+    ReloadConfig does), so a model that a config keeps is never waited for.
     """
 
     def __init__(
@@ -49,10 +51,7 @@ class ModelRepository:
         self._retry_interval = load_retry_interval
         self._on_state = on_state or (lambda name, version, state: None)
         self._lock = threading.RLock()
-        self._poll_lock = threading.Lock()
-        # Config changes run one at a time, each until its new models settle, as TF Serving's
-        # ReloadConfig does; a model the new config keeps is never waited for.
-        self._config_lock = threading.Lock()
+        self._poll_lock = threading.Lock()  # one poll or config change at a time
         self._config = model_server_config_pb2.ModelServerConfig()
         self._models: dict[str, lc.ManagedModel] = {}
         self._retired: dict[str, lc.ManagedModel] = {}
@@ -76,23 +75,25 @@ class ModelRepository:
                 keeps running), or a new model did not become available (UNKNOWN).
         """
         validate_config(config)
-        with self._config_lock:
-            with self._poll_lock:
-                with self._lock:
-                    validate_labels(config, self._models, self._allow_unavailable_labels)
-                    names = [c.name for c in config.model_config_list.config]
-                    new_names = [n for n in names if n not in self._models]
-                    for name in names:
-                        model = self._models.get(name) or self._retired.pop(name, None)
-                        self._models[name] = model or lc.ManagedModel(name)
-                    removed = set(self._models) - set(names)
-                    for name in removed:
-                        self._retired[name] = self._models.pop(name)
-                        self._retire(self._retired[name])
-                    self._config = config
-                self._poll_locked()
-            self._wait_settled(new_names, removed, wait_forever)
+        with self._poll_lock:
             with self._lock:
+                validate_labels(config, self._models, self._allow_unavailable_labels)
+                names = [c.name for c in config.model_config_list.config]
+                new_names = [n for n in names if n not in self._models]
+                for name in names:
+                    model = self._models.get(name) or self._retired.pop(name, None)
+                    self._models[name] = model or lc.ManagedModel(name)
+                removed = set(self._models) - set(names)
+                for name in removed:
+                    self._retired[name] = self._models.pop(name)
+                    self._retire(self._retired[name])
+                self._config = config
+            self._poll_locked()
+        # Outside the locks: another config change may come meanwhile, and waits only for the
+        # models it adds, never for this one's (TF Serving would queue it behind this wait).
+        self._wait_settled(new_names, removed, wait_forever)
+        with self._lock:
+            if self._config is config:  # a newer config assigned its own labels
                 self._assign_labels(config)
         self._raise_unavailable(new_names)
 

@@ -181,6 +181,11 @@ def test_a_reload_waits_for_the_models_it_adds(make_repository, loader, tmp_path
     thread.start()
     assert loader.entered[("b", 1)].wait(BOUND_S)
     assert finished == [] and state_of(repository, "b", 1) == lc.LOADING
+    # A second reload of the same config adds nothing: it does not queue behind the first.
+    again = threading.Thread(target=repository.apply_config, args=(config_of(tmp_path, "a", "b"),))
+    again.start()
+    again.join(BOUND_S)
+    assert not again.is_alive() and finished == []
     gate.set()
     thread.join(BOUND_S)
     assert finished == [None]
