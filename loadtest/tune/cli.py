@@ -69,6 +69,12 @@ def add_tune_batching(commands: argparse._SubParsersAction[argparse.ArgumentPars
     tune.add_argument("--cores", type=int, default=os.cpu_count() or 1, help="(this machine's)")
     tune.add_argument("--max-trials", type=int, default=12, help="trial budget (12)")
     tune.add_argument(
+        "--start-timeout",
+        type=parse_duration,
+        default=300.0,
+        help="a trial's server must serve the model within this, else the trial fails (300s)",
+    )
+    tune.add_argument(
         "--min-gain",
         type=float,
         default=0.05,
@@ -91,10 +97,11 @@ def add_tune_batching(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _grid(args: argparse.Namespace) -> Grid:
-    """default_grid for --cores, with the axes the options give instead.
+    """default_grid for --cores, with the axes the options give instead; max_batch_size
+    values below --batch-size are left out (the server refuses such requests).
 
     Raises:
-        ValueError: an axis with repeated or impossible values.
+        ValueError: an axis with repeated or impossible values, or none left.
     """
     given = {
         "max_batch_size": args.max_batch_sizes,
@@ -105,7 +112,11 @@ def _grid(args: argparse.Namespace) -> Grid:
     axes = {name: tuple(sorted(values)) for name, values in given.items() if values}
     if args.paddings:
         axes["padding"] = args.paddings
-    return dataclasses.replace(default_grid(args.cores), **axes)
+    grid = dataclasses.replace(default_grid(args.cores), **axes)
+    sizes = tuple(s for s in grid.max_batch_size if s >= (args.batch_size or 1))
+    if not sizes:
+        raise ValueError(f"no max_batch_size of {grid.max_batch_size} fits --batch-size")
+    return dataclasses.replace(grid, max_batch_size=sizes)
 
 
 def _launcher(args: argparse.Namespace, model: str) -> ServerLauncher:
@@ -120,11 +131,21 @@ def _launcher(args: argparse.Namespace, model: str) -> ServerLauncher:
     if args.launcher == "embedded":
         if not args.start_server:
             raise ValueError("the embedded launcher needs --start-server MODELS_CONFIG")
-        return EmbeddedLauncher(args.start_server, model, shlex.split(args.server_args))
+        return EmbeddedLauncher(
+            args.start_server,
+            model,
+            shlex.split(args.server_args),
+            start_timeout=args.start_timeout,
+        )
     if args.launcher == "docker":
         root = args.models_root or Path("models")
         return DockerLauncher(
-            root, model, gpu=args.device == "gpu", image=args.image or "", docker=args.docker
+            root,
+            model,
+            gpu=args.device == "gpu",
+            image=args.image or "",
+            docker=args.docker,
+            start_timeout=args.start_timeout,
         )
     if not args.image:
         raise ValueError("--launcher kubernetes needs --image (make image's, with the models)")

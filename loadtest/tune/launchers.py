@@ -91,6 +91,7 @@ class EmbeddedLauncher:
     model: str
     server_args: list[str] = field(default_factory=list)
     monitoring_config: Path = SERVING_CONFIG / "monitoring.config"
+    start_timeout: float = START_TIMEOUT_S
     name: str = "embedded"
 
     def flags(self, parameters: Path) -> list[str]:
@@ -107,7 +108,8 @@ class EmbeddedLauncher:
     def serve(self, config: BatchingConfig, trial_dir: Path) -> Iterator[RunningServer]:
         """Raises: StartError: the server exited or did not serve the model in time."""
         flags = self.flags(write_parameters(config, trial_dir))
-        with start_server(flags, trial_dir / "server.log", model=self.model) as server:
+        log_path = trial_dir / "server.log"
+        with start_server(flags, log_path, model=self.model, timeout=self.start_timeout) as server:
             yield server
 
 
@@ -128,6 +130,7 @@ class DockerLauncher:
     models_config: Path = SERVING_CONFIG / "models.config"  # base paths under /models
     monitoring_config: Path = SERVING_CONFIG / "monitoring.config"
     docker: str = "docker"
+    start_timeout: float = START_TIMEOUT_S
     name: str = "docker"
 
     def __post_init__(self) -> None:
@@ -178,7 +181,7 @@ class DockerLauncher:
                 command,
                 log_path,
                 lambda: server_answers(rest, self.model, timeout=1.0),
-                timeout=START_TIMEOUT_S,
+                timeout=self.start_timeout,
             ) as process:
                 yield RunningServer(rest, f"{LOOPBACK}:{grpc_port}", process, log_path)
         finally:  # the CLI forwards SIGTERM to the container; make sure it is gone
