@@ -282,8 +282,14 @@ def make_ndarray(proto: Any, *, writable: bool = True, max_bytes: int | None = N
     if encoding is None:
         raise TensorProtoError(unsupported(number))
     shape, count = _shape(proto.tensor_shape)
-    if max_bytes is not None and (needed := count * encoding.numpy.itemsize) > max_bytes:
+    itemsize = encoding.numpy.itemsize
+    if max_bytes is not None and (needed := count * itemsize) > max_bytes:
         raise TensorTooLargeError(shape, encoding.type_string, needed, max_bytes)
+    if not count and math.prod([size for size in shape if size]) * itemsize > MAX_ELEMENTS:
+        # numpy sizes even an empty array by its non-zero dimensions; TensorFlow takes it.
+        raise TensorProtoError(
+            f"tensor_shape {list(shape)} is too large for a numpy array, though it has no elements"
+        )
     content = proto.tensor_content
     if not content:
         flat = _from_field(proto, number, encoding, count)

@@ -83,7 +83,7 @@ def _feature_name(name: str) -> str:
     except UnicodeEncodeError as err:
         shown = to_bytes(name).decode("utf-8", "backslashreplace")
         raise invalid_argument(
-            f"Feature name {shown!r} is not valid UTF-8 (at character {err.start}); "
+            f"Feature name '{shown}' is not valid UTF-8 (at character {err.start}); "
             "tf.Example feature names are UTF-8 strings"
         ) from None
     return name

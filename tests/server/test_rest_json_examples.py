@@ -151,6 +151,18 @@ def test_examples_list_rules(doc: dict, suffix: str) -> None:
             id="uint64",
         ),
         pytest.param({"examples": [{"f": {"b64": "!"}}]}, "Unable to base64 decode", id="bad-b64"),
+        pytest.param(
+            {"examples": [{"ok": 1, "a\udcd4": 1}]},  # invalid UTF-8 byte 0xd4, surrogateescaped
+            "Feature name 'a\\xd4' is not valid UTF-8 (at character 1); tf.Example feature "
+            "names are UTF-8 strings",
+            id="feature-name-invalid-utf8",
+        ),
+        pytest.param(
+            {"context": {"\ud800": 1}, "examples": [{}]},  # an unpaired surrogate escape
+            "Feature name '\\xed\\xa0\\x80' is not valid UTF-8 (at character 0); "
+            "tf.Example feature names are UTF-8 strings",
+            id="feature-name-lone-surrogate",
+        ),
     ],
 )
 def test_feature_errors(doc: dict, message: str) -> None:

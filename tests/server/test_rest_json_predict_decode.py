@@ -392,3 +392,60 @@ def test_random_documents_raise_only_serving_errors(doc: dict, specs: dict[str, 
     assert fmt in ("row", "columnar")
     for name, array in tensors.items():
         assert array.dtype == specs[name].dtype
+
+
+# --- the tensor size limit (--max_tensor_bytes) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, specs, message",
+    [
+        pytest.param(
+            b'{"inputs": [[1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]}',
+            {"x": FLOAT},
+            "Input tensor 'x' of shape [3,5] and dtype float needs 60 bytes",
+            id="columnar",
+        ),
+        pytest.param(
+            b'{"inputs": {"a": [1], "b": [[1, 2, 3, 4], [5, 6, 7, 8], [9, 0, 1, 2], [3, 4, 5, 6]]}}',
+            {"a": FLOAT, "b": DOUBLE},
+            "Input tensor 'b' of shape [4,4] and dtype double needs 128 bytes",
+            id="columnar-named",
+        ),
+        pytest.param(
+            b'{"instances": [[1, 2, 3, 4, 5, 6, 7, 8, 9]]}',
+            {"x": INT64},
+            "Input tensor 'x' of shape [1,9] and dtype int64 needs 72 bytes",
+            id="rows-of-values",
+        ),
+        pytest.param(
+            b'{"instances": [{"a": 1, "s": ["", "", "", "", "", "", "", ""]}]}',
+            {"a": FLOAT, "s": STRING},
+            "Input tensor 's' of shape [1,8] and dtype string needs 64 bytes",
+            id="rows-of-objects",
+        ),
+        pytest.param(
+            b'{"instances": [[1, 2, 3, [4]]]}',
+            {"x": FLOAT},
+            "Input tensor 'x' of shape [1,4] and dtype float needs 16 bytes",
+            id="checked-before-the-shape-is-verified",
+        ),
+    ],
+)
+def test_a_tensor_over_the_byte_limit_is_refused(
+    body: bytes, specs: dict[str, InputSpec], message: str
+) -> None:
+    limit = 15
+    with pytest.raises(ServingError) as caught:
+        decode_predict_request(parse_body(body), specs, max_tensor_bytes=limit)
+    assert caught.value.code == Code.INVALID_ARGUMENT
+    assert caught.value.message == (
+        f"{message}, more than the limit of {limit} bytes (--max_tensor_bytes)"
+    )
+
+
+def test_a_tensor_at_the_byte_limit_is_decoded() -> None:
+    doc = parse_body(b'{"instances": [{"a": [1, 2], "b": "x"}, {"a": [3, 4], "b": "y"}]}')
+    tensors, _ = decode_predict_request(doc, {"a": FLOAT, "b": STRING}, max_tensor_bytes=16)
+    assert tensors["a"].tolist() == [[1, 2], [3, 4]]
+    assert tensors["b"].tolist() == [b"x", b"y"]

@@ -276,6 +276,11 @@ def test_narrow_ints_wrap_like_tensorflow() -> None:
             id="too-many-elements",
         ),
         pytest.param(
+            make_proto(types_pb2.DT_HALF, (0, 2**63 - 1, 2**62, 0)),
+            "is too large for a numpy array, though it has no elements",
+            id="empty-but-too-large-for-numpy",
+        ),
+        pytest.param(
             make_proto(types_pb2.DT_FLOAT, (1,) * 255),
             "tensor_shape has 255 dimensions, more than 254",
             id="too-many-dims",
