@@ -265,4 +265,6 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):  # type: ignore
             response.status.error_code = int(err.code)
             response.status.error_message = err.message
             _abort(context, err)
+        except Exception:
+            _abort(context, internal_error("gRPC HandleReloadConfigRequest"))
         return response

@@ -601,3 +601,22 @@ def test_an_oversized_png_is_refused_by_the_digits_graph(
     )
     assert response.status_code == 200, response.text
     assert np.asarray(response.json()["predictions"][0]["probabilities"]).shape == (10,)
+
+
+@pytest.mark.parametrize(
+    ("flags", "tensor_limit", "gzip_limit"),
+    [
+        pytest.param({}, 4 * 64 * MIB, 64 * MIB, id="defaults"),
+        pytest.param({"max_request_bytes": 200 * MIB}, 800 * MIB, 100 * MIB, id="gzip-smaller"),
+        pytest.param({"max_tensor_bytes": 1000}, 1000, 64 * MIB, id="explicit"),
+        pytest.param({"max_tensor_bytes": -1}, None, 64 * MIB, id="no-tensor-limit"),
+    ],
+)
+def test_the_limits_resolve_from_the_flags(
+    flags: dict[str, int], tensor_limit: int | None, gzip_limit: int
+) -> None:
+    from server.options import ServerOptions
+
+    options = ServerOptions(**flags)
+    assert options.tensor_byte_limit() == tensor_limit
+    assert options.gzip_body_limit() == gzip_limit
