@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tensorflow_serving.config import model_server_config_pb2
@@ -18,7 +17,6 @@ from serving_config.versions import find_version_dirs, served_versions
 
 log = logging.getLogger(__name__)
 
-Loader = Callable[[str, int, Path], Servable]
 StateListener = Callable[[str, int, str], None]
 SETTLE_CHECK_S = 0.2  # how often a config's wait looks at its new models (and, at start, polls)
 
@@ -26,18 +24,17 @@ SETTLE_CHECK_S = 0.2  # how often a config's wait looks at its new models (and, 
 class ModelRepository:
     """What the server serves.
 
-    Loads (with their retries) and unloads run on their own thread pools, `load_threads` and
-    `unload_threads` wide (0 means one thread, TF Serving's serial manager loop). A retry's
-    wait holds no thread: it is a wait on the version's `cancelled` event, so no model's
-    retries delay another model, a config change, a poll, a request or shutdown. Config
-    changes, polls and requests only change states and schedule work, under one lock; a
+    Loads (with their retries) and unloads run on lifecycle.VersionWorkers' thread pools,
+    `load_threads` and `unload_threads` wide, so no model's retries delay another model, a
+    config change, a poll, a request or shutdown. Config changes, polls and requests only
+    change states and schedule work, under one lock; a
     config change then waits, without a lock, for the models it adds (as TF Serving's
     ReloadConfig does), so a model that a config keeps is never waited for.
     """
 
     def __init__(
         self,
-        loader: Loader,
+        loader: lc.Loader,
         allow_labels_for_unavailable: bool = False,
         max_load_retries: int = 0,
         load_retry_interval: float = 0.0,
@@ -45,10 +42,7 @@ class ModelRepository:
         load_threads: int = 0,
         unload_threads: int = 0,
     ) -> None:
-        self._loader = loader
         self._allow_unavailable_labels = allow_labels_for_unavailable
-        self._max_load_retries = max_load_retries
-        self._retry_interval = load_retry_interval
         self._on_state = on_state or (lambda name, version, state: None)
         self._lock = threading.RLock()
         self._poll_lock = threading.Lock()  # one poll or config change at a time
@@ -56,8 +50,16 @@ class ModelRepository:
         self._models: dict[str, lc.ManagedModel] = {}
         self._retired: dict[str, lc.ManagedModel] = {}
         self._stop = threading.Event()
-        self._loads = ThreadPoolExecutor(max(1, load_threads), thread_name_prefix="load")
-        self._unloads = ThreadPoolExecutor(max(1, unload_threads), thread_name_prefix="unload")
+        self._workers = lc.VersionWorkers(
+            loader,
+            self._lock,
+            self._set_state,
+            self._loaded,
+            max_load_retries,
+            load_retry_interval,
+            load_threads,
+            unload_threads,
+        )
 
     # --- configuration -------------------------------------------------------------------
 
@@ -193,14 +195,14 @@ class ModelRepository:
             if state is None or (
                 state.state == lc.END and (state.error is None or state.cancelled.is_set())
             ):
-                self._start_load(model, version, model.aspired[version])
+                self._workers.load(model, version, model.aspired[version])
         ready = model.available()
         doomed = [v for v in ready if v not in model.aspired]
         if model.aspired and len(doomed) == len(ready):
             # Availability preserving: keep serving the newest old version until a new one is up.
             doomed = doomed[:-1]
         for version in doomed:
-            self._start_unload(model, model.versions[version])
+            self._workers.unload(model, model.versions[version])
 
     def _retire(self, model: lc.ManagedModel) -> None:
         """Cancel the loads of a model the config dropped and unload its versions (lock held)."""
@@ -208,120 +210,16 @@ class ModelRepository:
         for state in model.loading():
             state.cancelled.set()
         for version in model.available():
-            self._start_unload(model, model.versions[version])
+            self._workers.unload(model, model.versions[version])
 
     def _set_state(self, model: lc.ManagedModel, state: lc.VersionState, new: str) -> None:
         state.state = new
         self._on_state(model.name, state.version, new)
 
-    # --- loading and unloading, on the pools -------------------------------------------------
-
-    def _start_load(self, model: lc.ManagedModel, version: int, path: Path) -> None:
-        state = lc.VersionState(version)
-        model.versions[version] = state
-        self._set_state(model, state, lc.LOADING)
-        self._submit_attempt(model, state, path, 0, None)
-
-    def _submit_attempt(
-        self,
-        model: lc.ManagedModel,
-        state: lc.VersionState,
-        path: Path,
-        attempt: int,
-        error: ServingError | None,
-    ) -> None:
-        try:
-            self._loads.submit(self._attempt, model, state, path, attempt, error)
-        except RuntimeError:  # the pool is shut down: the server is stopping
-            self._end_load(model, state, error or _cancelled(model, state))
-
-    def _attempt(
-        self,
-        model: lc.ManagedModel,
-        state: lc.VersionState,
-        path: Path,
-        attempt: int,
-        error: ServingError | None,
-    ) -> None:
-        """One try at loading a version, on a load thread; a failure schedules the next."""
-        if state.cancelled.is_set():
-            self._end_load(model, state, error or _cancelled(model, state))
-            return
-        try:
-            servable = self._loader(model.name, state.version, path)
-        except Exception as err:
-            error = err if isinstance(err, ServingError) else ServingError(Code.UNKNOWN, str(err))
-            log.error(
-                "Loading %s version %d failed (attempt %d): %s",
-                model.name,
-                state.version,
-                attempt + 1,
-                error.message,
-            )
-            if attempt < self._max_load_retries and not state.cancelled.is_set():
-                self._retry_later(model, state, path, attempt + 1, error)
-            else:
-                self._end_load(model, state, error)
-            return
-        with self._lock:
-            if not state.cancelled.is_set():
-                state.servable = servable
-                self._set_state(model, state, lc.AVAILABLE)
-                log.info(
-                    "Successfully loaded servable version {name: %s version: %d}",
-                    model.name,
-                    state.version,
-                )
-                if self._models.get(model.name) is model:
-                    self._reconcile(model)  # e.g. unload the version this one replaces
-                return
-            self._set_state(model, state, lc.END)  # no longer wanted: loaded, then dropped
-        servable.close()
-
-    def _retry_later(
-        self,
-        model: lc.ManagedModel,
-        state: lc.VersionState,
-        path: Path,
-        attempt: int,
-        error: ServingError,
-    ) -> None:
-        """Try again after the retry interval, unless the version is cancelled meanwhile."""
-
-        def wait_then_retry() -> None:
-            if state.cancelled.wait(self._retry_interval):
-                log.info("Load retries of %s version %d cancelled", model.name, state.version)
-                self._end_load(model, state, error)
-            else:
-                self._submit_attempt(model, state, path, attempt, error)
-
-        name = f"load-retry-{model.name}-{state.version}"
-        threading.Thread(target=wait_then_retry, name=name, daemon=True).start()
-
-    def _end_load(
-        self, model: lc.ManagedModel, state: lc.VersionState, error: ServingError
-    ) -> None:
-        with self._lock:
-            state.error = error
-            self._set_state(model, state, lc.END)
-
-    def _start_unload(self, model: lc.ManagedModel, state: lc.VersionState) -> None:
-        self._set_state(model, state, lc.UNLOADING)
-        try:
-            self._unloads.submit(self._finish_unload, model, state)
-        except RuntimeError:  # the pool is shut down: close() unloads what is left
-            threading.Thread(target=self._finish_unload, args=(model, state), daemon=True).start()
-
-    def _finish_unload(self, model: lc.ManagedModel, state: lc.VersionState) -> None:
-        """Wait for the version's requests to finish, then free it (on an unload thread)."""
-        with model.idle:
-            model.idle.wait_for(lambda: state.in_flight == 0)
-        with self._lock:
-            servable, state.servable = state.servable, None
-            self._set_state(model, state, lc.END)
-        if servable is not None:
-            servable.close()
-        log.info("Unloaded servable version {name: %s version: %d}", model.name, state.version)
+    def _loaded(self, model: lc.ManagedModel) -> None:
+        """A version of model became AVAILABLE (lock held): unload what it replaces."""
+        if self._models.get(model.name) is model:
+            self._reconcile(model)
 
     def serves(self, name: str) -> bool:
         """Whether name is a model of the served config (a dict look-up: no lock needed)."""
@@ -347,7 +245,7 @@ class ModelRepository:
             for model in [*self._models.values(), *self._retired.values()]:
                 for state in model.loading():
                     state.cancelled.set()
-        self._loads.shutdown(wait=False)
+        self._workers.stop_loading()
 
     def close(self) -> None:
         """Stop loading and unload every version, each once its requests have finished."""
@@ -361,8 +259,8 @@ class ModelRepository:
             for model, state in states:
                 self._set_state(model, state, lc.UNLOADING)
         for model, state in states:
-            self._finish_unload(model, state)
-        self._unloads.shutdown(wait=False)
+            self._workers.finish_unload(model, state)
+        self._workers.close()
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -414,13 +312,6 @@ class ModelRepository:
         if not states:
             raise not_found(f"Could not find any versions of model {name}")
         return states
-
-
-def _cancelled(model: lc.ManagedModel, state: lc.VersionState) -> ServingError:
-    return ServingError(
-        Code.CANCELLED,
-        f"Loading of servable version {{name: {model.name} version: {state.version}}} cancelled",
-    )
 
 
 class Acquired:
