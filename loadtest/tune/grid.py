@@ -182,12 +182,16 @@ class Grid:
 
 def default_grid(cores: int | None = None) -> Grid:
     """7 x 7 x 4 x 5 x 3 points: threads around the core count, timeouts from 0 to 20 ms (the
-    guide's 1-10 ms range and either side), batches of 4 to 256 rows, 1 to 64 queued batches
-    per thread or, as "infinity" while experimenting, 100000."""
+    guide's 1-10 ms range and either side), batches of 8 to 512 rows, 1 to 64 queued batches
+    per thread or, as "infinity" while experimenting, 100000.
+
+    max_batch_size must hold the largest batch a client or a model's warmup records send: the
+    server refuses to load a model whose warmup batch is bigger (the example models' are 4 and
+    8 rows), and such a trial fails when its server does not serve in time."""
     cores = cores or os.cpu_count() or 1
     threads = tuple(sorted({1, max(1, cores // 2), cores, 2 * cores} | {4 * cores}))
     return Grid(
-        max_batch_size=(4, 8, 16, 32, 64, 128, 256),
+        max_batch_size=(8, 16, 32, 64, 128, 256, 512),
         batch_timeout_micros=(0, 500, 1000, 2000, 5000, 10000, 20000),
         num_batch_threads=threads[:4] if len(threads) > 4 else threads,
         enqueued_per_thread=(1, 4, 16, 64, 100000),
