@@ -10,6 +10,7 @@ from server.http.parsing import HttpError, body_too_large
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,15}")
 _MAX_CHUNK_LINE = 4096
 _MAX_TRAILER_BYTES = 64 * 1024
+_INFLATE_CHUNK = 1024 * 1024
 
 
 class ChunkedDecoder:
@@ -93,18 +94,30 @@ class GzipBodyError(Exception):
 
 
 def gunzip_body(data: bytes, limit: int) -> bytes:
-    """Inflate a gzip body, never producing more than ``limit + 1`` bytes.
+    """Inflate a gzip body a chunk at a time, refusing it as soon as it passes ``limit`` bytes.
+
+    A bomb costs at most about ``limit`` bytes of memory before it is refused; one call
+    inflating to ``limit`` would have zlib grow (and copy) its output buffer on the way.
 
     Raises:
         GzipBodyError: the data is not valid gzip or inflates past ``limit`` bytes.
     """
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    parts: list[bytes] = []
+    size = 0
+    pending = data
     try:
-        body = inflater.decompress(data, limit + 1)
+        while not inflater.eof:
+            chunk = inflater.decompress(pending, _INFLATE_CHUNK)
+            pending = inflater.unconsumed_tail
+            if not chunk and not pending:
+                break  # zlib wants more input than the body has
+            size += len(chunk)
+            if size > limit:
+                raise GzipBodyError(f"Decompressed request body exceeds the limit of {limit} bytes")
+            parts.append(chunk)
     except zlib.error as err:
         raise GzipBodyError(f"Failed to decompress the gzip request body: {err}") from err
-    if len(body) > limit:
-        raise GzipBodyError(f"Decompressed request body exceeds the limit of {limit} bytes")
     if not inflater.eof:
         raise GzipBodyError("Failed to decompress the gzip request body: truncated data")
-    return body
+    return parts[0] if len(parts) == 1 else b"".join(parts)

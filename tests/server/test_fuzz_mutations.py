@@ -546,7 +546,7 @@ def test_a_gzip_bomb_is_refused_at_the_request_limit(
     )
     after = _peak_memory(server)
     if before is not None and after is not None:
-        assert after - before < 160 * MIB
+        assert after - before < 100 * MIB  # the inflated part kept: up to the 64 MiB limit
 
 
 def _png(height: int, width: int) -> bytes:
