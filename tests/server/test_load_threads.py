@@ -32,7 +32,7 @@ from server.errors import Code, ServingError
 from server.repository import ModelRepository
 from tests.serverproc import ROOT, free_port, start_server
 
-LONG_RETRY_S = 60.0  # a retry wait that no test may sit through
+LONG_RETRY_S = 300.0  # a retry wait that no test may sit through
 BOUND_S = 20.0  # generous bound for what must happen well before LONG_RETRY_S
 
 
@@ -282,7 +282,10 @@ def test_an_unload_waiting_for_a_request_blocks_no_poll(make_repository, loader,
 
 # --- python -m server on loopback ----------------------------------------------------------------
 
-RETRY_FLAGS = ["--max_num_load_retries=100", f"--load_retry_interval_micros={60_000_000}"]
+RETRY_FLAGS = [
+    "--max_num_load_retries=100",
+    f"--load_retry_interval_micros={int(LONG_RETRY_S * 1e6)}",
+]
 
 
 @pytest.fixture(scope="module")
@@ -344,7 +347,7 @@ def failed_attempts(server, name: str, version: int) -> int:
 
 @pytest.mark.slow
 def test_a_retrying_load_blocks_no_reload_version_or_request(library, tmp_path) -> None:
-    """r's version 2 retries every minute; meanwhile reloads answer, m's version 2 comes up,
+    """r's version 2 retries every 5 minutes; meanwhile reloads answer, m's version 2 comes up,
     requests to m keep answering after reload callers gave up, and SIGTERM stops the server."""
     for name in ("m", "r"):
         (tmp_path / name).mkdir()
