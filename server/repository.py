@@ -186,12 +186,14 @@ class ModelRepository:
         """Schedule the loads and unloads that bring model to its aspired versions (lock held)."""
         if self._stop.is_set():
             return
-        for loading in model.loading():
-            if loading.version not in model.aspired:
-                loading.cancelled.set()  # its retries stop; TF Serving cancels them too
+        for dropped in model.versions.values():
+            if dropped.version not in model.aspired and dropped.state in (lc.LOADING, lc.END):
+                # As in TF Serving: a version no longer aspired stops its load retries, and
+                # its failure is forgotten, so that it loads again if it comes back.
+                dropped.cancelled.set()
         for version in sorted(model.aspired, reverse=True):
             state = model.versions.get(version)
-            # A version that ended loads again when aspired again, unless it failed for good.
+            # An aspired version that failed stays failed while it stays aspired.
             if state is None or (
                 state.state == lc.END and (state.error is None or state.cancelled.is_set())
             ):
@@ -207,8 +209,9 @@ class ModelRepository:
     def _retire(self, model: lc.ManagedModel) -> None:
         """Cancel the loads of a model the config dropped and unload its versions (lock held)."""
         model.aspired = {}
-        for state in model.loading():
-            state.cancelled.set()
+        for state in model.versions.values():
+            if state.state in (lc.LOADING, lc.END):
+                state.cancelled.set()  # loads stop; failures are forgotten if it comes back
         for version in model.available():
             self._workers.unload(model, model.versions[version])
 

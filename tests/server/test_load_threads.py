@@ -203,6 +203,24 @@ def test_dropping_a_retrying_model_ends_its_retries(make_repository, loader, tmp
     assert loader.calls[("a", 2)] == 1
 
 
+def test_a_failed_version_loads_again_once_dropped_and_back(
+    make_repository, loader, tmp_path
+) -> None:
+    repository = make_repository(max_load_retries=0)
+    for name in ("a", "b"):
+        add_version(tmp_path, name, 1)
+    loader.failing.add(("a", 1))
+    with pytest.raises(ServingError, match="did not become available"):
+        repository.apply_config(config_of(tmp_path, "a", "b"))
+    repository.poll()  # still aspired: a failed version is not tried again
+    assert loader.calls[("a", 1)] == 1
+    loader.failing.clear()  # e.g. the files were fixed
+    repository.apply_config(config_of(tmp_path, "b"))
+    repository.apply_config(config_of(tmp_path, "a", "b"))
+    assert loader.calls[("a", 1)] == 2
+    assert state_of(repository, "a", 1) == lc.AVAILABLE
+
+
 def test_stop_loading_ends_a_startup_wait_on_a_retrying_model(
     make_repository, loader, tmp_path
 ) -> None:
