@@ -54,15 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: events.put(STOP))
     server: ModelServer | None = None
-    failure: list[BaseException] = []
+    failure: list[Exception] = []
 
     def start() -> None:
         assert server is not None
         try:
             server.start()
-        except BaseException as err:  # reported by the main thread
+        except Exception as err:  # reported by the main thread
             failure.append(err)
-        events.put(STARTED)
+        finally:
+            events.put(STARTED)
 
     try:
         server = ModelServer(options)
