@@ -45,10 +45,12 @@ def score(result: SearchResult) -> Measured:
     A search the load generator cut short has no max rate, yet the server did hold every
     passing rate below that step: the trial scores the highest of them, marked as a lower
     bound (the search's own outcome says why it stopped), so that one loaded moment does not
-    rank a trial below every other.
+    rank a trial below every other. A max rate at the search's cap is a lower bound too.
     """
     if result.max_rps is not None:
-        return Measured(result.max_rps, p99_at_max(result), result.outcome)
+        capped = result.first_failing_rps is None  # every rate up to --max-rate held
+        detail = {"lower_bound": True} if capped else {}
+        return Measured(result.max_rps, p99_at_max(result), result.outcome, detail)
     held = [s for s in result.steps if passes(s, result.limits)]
     if not held or result.steps[-1].verdict != "generator-bound":
         return Measured(None, None, result.outcome)

@@ -89,6 +89,14 @@ def test_a_generator_cut_search_scores_its_highest_held_rate_as_a_lower_bound() 
     assert measured.outcome.startswith("at least 40 req/s (a lower bound)")
 
 
+def test_a_max_rate_at_the_cap_is_a_lower_bound() -> None:
+    capped = steps((20, 20, 5, "none"), (40, 40, 9, "none"))
+    capped.max_rps = 40
+    assert score(capped).detail == {"lower_bound": True}
+    capped.first_failing_rps = 80
+    assert score(capped).detail == {}
+
+
 def test_a_search_with_nothing_held_scores_nothing() -> None:
     measured = score(steps((20, 20, 99, "server-bound")))
     assert measured.max_rps is None and measured.p99_ms is None
