@@ -139,12 +139,16 @@ def _plot(result: TuneResult, path: Path, context: dict[str, Any]) -> None:
     figure, axes = plt.subplots(figsize=(11, 6))
     scored = [t for t in result.trials if t.measured.max_rps is not None]
     front = sorted(result.pareto, key=lambda t: t.score)
-    axes.scatter(
-        [t.score for t in scored],
-        [t.measured.p99_ms or 0.0 for t in scored],
-        color="grey",
-        label="trial",
-    )
+    for bound, label in ((False, "trial"), (True, "trial, a lower bound (>=)")):
+        shown = [t for t in scored if bool(t.measured.detail.get("lower_bound")) == bound]
+        if shown:
+            axes.scatter(
+                [t.score for t in shown],
+                [t.measured.p99_ms or 0.0 for t in shown],
+                edgecolors="grey",
+                facecolors="none" if bound else "grey",
+                label=label,
+            )
     for trial in scored:
         axes.annotate(
             str(trial.number),
