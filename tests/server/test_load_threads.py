@@ -367,9 +367,9 @@ def failed_attempts(server, name: str, version: int) -> int:
 def test_a_retrying_load_blocks_no_reload_version_or_request(library, tmp_path) -> None:
     """r's version 2 retries every 5 minutes; meanwhile reloads answer, m's version 2 comes up,
     requests to m keep answering after reload callers gave up, and SIGTERM stops the server."""
-    for name in ("m", "r"):
+    for name in ("m", "r", "x"):
         (tmp_path / name).mkdir()
-        publish(library, tmp_path / name, 1)
+        publish(library, tmp_path / name, 1, corrupt=name == "x")
     config = models_config(tmp_path, "m", "r")
     flags = [
         f"--model_config_file={tmp_path / 'models.config'}",
@@ -386,11 +386,14 @@ def test_a_retrying_load_blocks_no_reload_version_or_request(library, tmp_path) 
         publish(library, tmp_path / "m", 2)
         wait_for(lambda: rest_state(server, "m", 2) == "AVAILABLE", what="m's version 2")
 
+        # Reloads that add x, whose only version retries too: the one that adds it waits for
+        # x's retries, long after its caller gave up; the others add nothing and answer.
+        with_x = model_management_pb2.ReloadConfigRequest(config=config_of(tmp_path, "m", "r", "x"))
         outcomes: list[grpc.StatusCode] = []
 
         def impatient_reload() -> None:
             try:
-                models.HandleReloadConfigRequest(reload, timeout=3)
+                models.HandleReloadConfigRequest(with_x, timeout=3)
                 outcomes.append(grpc.StatusCode.OK)
             except grpc.RpcError as err:
                 outcomes.append(err.code())
@@ -402,13 +405,15 @@ def test_a_retrying_load_blocks_no_reload_version_or_request(library, tmp_path) 
             caller.join(BOUND_S)
         assert len(outcomes) == 8
         assert set(outcomes) <= {grpc.StatusCode.OK, grpc.StatusCode.DEADLINE_EXCEEDED}
+        models.HandleReloadConfigRequest(with_x, timeout=BOUND_S)  # not queued behind x
+        assert rest_state(server, "x", 1) == "LOADING"
         assert grpc_predict(channel, "m") == 4.0  # version 2: 0.5 * 2 + 3
         assert rest_predict(server, "m") == 4.0
         assert rest_predict(server, "r") == 3.0  # r's version 1 serves during the retries
         assert rest_state(server, "r", 2) == "LOADING"
         assert failed_attempts(server, "r", 2) == 1  # all of it within the first retry wait
 
-        server.process.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)  # with a reload still waiting for x
         assert server.process.wait(timeout=15) == 0
 
 
