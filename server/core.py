@@ -233,6 +233,14 @@ class ServingCore:
         return response
 
     def reload(self, config: model_server_config_pb2.ModelServerConfig) -> None:
+        """HandleReloadConfigRequest: serve config, answering once the models it adds have
+        loaded or failed (after their retries) and the ones it drops have unloaded. A model
+        it keeps is never waited for, even while a version of it retries.
+
+        Raises:
+            ServingError: INVALID_ARGUMENT for a config that is not a model_config_list;
+                as ModelRepository.apply_config.
+        """
         if config.WhichOneof("config") != "model_config_list":
             raise invalid_argument(
                 "ServerModelConfig type not supported by HandleReloadConfigRequest. "
