@@ -418,13 +418,19 @@ def test_a_retrying_load_blocks_no_reload_version_or_request(library, tmp_path) 
 
 
 @pytest.mark.slow
-def test_sigterm_during_startup_retries_stops_the_server(library, tmp_path) -> None:
-    from launcher import launch, process_env
+@pytest.mark.parametrize(
+    "sent", [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGINT, id="SIGINT")]
+)
+def test_a_signal_during_startup_retries_stops_the_server(library, tmp_path, sent) -> None:
+    """Start-up waits for a model whose only version retries every 5 minutes; a signal ends
+    the wait and the process at once, with exit code 0 and no open ports."""
+    from launcher import launch, port_open, process_env
 
     base = tmp_path / "r"
     base.mkdir()
     publish(library, base, 1, corrupt=True)
-    ports = [f"--port={free_port()}", f"--rest_api_port={free_port()}"]
+    grpc_port, rest_port = free_port(), free_port()
+    ports = [f"--port={grpc_port}", f"--rest_api_port={rest_port}"]
     command = [sys.executable, "-m", "server", *ports, f"--model_base_path={base}"]
     command += ["--model_name=r", *RETRY_FLAGS]
     log = tmp_path / "server.log"
@@ -435,8 +441,10 @@ def test_sigterm_during_startup_retries_stops_the_server(library, tmp_path) -> N
             timeout=300,  # TensorFlow's import first
             what="the first failed attempt",
         )
-        process.send_signal(signal.SIGTERM)
+        assert not port_open(rest_port)  # still starting: ports open only after the loads
+        process.send_signal(sent)
         assert process.wait(timeout=15) == 0
+        assert "stopping: a signal came during start-up" in log.read_text(errors="replace")
     finally:
         if process.poll() is None:
             process.kill()
