@@ -184,7 +184,8 @@ def _plot(result: TuneResult, path: Path, context: dict[str, Any]) -> None:
     title = f"Batching trials ({len(result.trials)} run, {failed} held no rate): {result.stopped}"
     axes.set_title("\n".join(textwrap.wrap(title, 100)))
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    if axes.get_legend_handles_labels()[0]:  # none when no trial held a rate and no SLO line
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
