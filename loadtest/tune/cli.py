@@ -126,7 +126,8 @@ def _launcher(args: argparse.Namespace, model: str) -> ServerLauncher:
         ValueError: the options it needs are missing.
         OSError: the pinned release cannot be read.
     """
-    from loadtest.tune.launchers import DockerLauncher, EmbeddedLauncher, KubernetesLauncher
+    from loadtest.tune.kubernetes import KubernetesLauncher
+    from loadtest.tune.launchers import DockerLauncher, EmbeddedLauncher
 
     if args.launcher == "embedded":
         if not args.start_server:

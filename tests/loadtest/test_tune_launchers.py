@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from loadtest.tune.grid import BatchingConfig
-from loadtest.tune.launchers import DockerLauncher, EmbeddedLauncher, KubernetesLauncher
+from loadtest.tune.kubernetes import KubernetesLauncher
+from loadtest.tune.launchers import DockerLauncher, EmbeddedLauncher
 from serving_config.check import check_file
 from serving_config.release import target_release
 
