@@ -180,3 +180,34 @@ def test_the_command_restarts_the_server_per_trial_with_its_parameters(
     assert (folder / "tune.png").read_bytes()[:4] == b"\x89PNG"
     assert "front" in run.stdout and document["stopped"] in run.stdout
     assert AXES[0] == "batch_timeout_micros"  # the CPU recipe walks the timeout first
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param([], "needs --start-server", id="embedded-without-models-config"),
+        pytest.param(["--launcher", "kubernetes"], "needs --image", id="kubernetes-without-image"),
+        pytest.param(
+            ["--start-server", "models.config", "--batch-size", "64", "--max-batch-sizes", "8,16"],
+            "fits --batch-size",
+            id="batches-smaller-than-the-requests",
+        ),
+        pytest.param(
+            ["--start-server", "models.config", "--threads", "2,2"],
+            "distinct values",
+            id="repeated-grid-values",
+        ),
+    ],
+)
+def test_the_command_refuses_what_cannot_run_before_starting_anything(
+    options: list[str], message: str, tmp_path: Path
+) -> None:
+    from tests.loadtest.cli_runs import run_cli
+
+    run = run_cli(
+        "tune-batching",
+        *("--slo-p99-ms", "50", "--report-dir", str(tmp_path / "tune")),
+        *options,
+    )
+    assert run.code == 2 and message in run.stderr, run.stderr
+    assert not (tmp_path / "tune").exists()
