@@ -218,7 +218,7 @@ def _listen(host: str, port: int) -> list[socket.socket]:
     Raises:
         OSError: host does not resolve or an address cannot be bound.
     """
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     listeners: list[socket.socket] = []
     try:
         for family, kind, proto, _, address in dict.fromkeys(infos):

@@ -9,20 +9,23 @@ import json
 import resource
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import grpc
 import pytest
 import requests
 from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 
-from server.http import HttpServer, Request, Response
+from server.http import HttpServer, Request, Response, connection_cap
+from server.http.connections import MIN_RESERVED_DESCRIPTORS
 from server.http.protocol import INLINE_BODY_LIMIT
-from tests.serverproc import RunningServer, start_server
+from tests.serverproc import ROOT, RunningServer, start_server
 
 # Bounds for things that happen within a second or two of the short test timeouts; generous
 # so a loaded machine does not fail them.
@@ -206,6 +209,70 @@ def test_at_the_cap_with_every_connection_busy_a_new_one_gets_503(
         release.set()
         for sock in busy:
             sock.close()
+
+
+def test_connection_cap_flag_values():
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert connection_cap(50) == 50
+    assert connection_cap(-1) is None
+    derived = connection_cap(0)
+    if soft == resource.RLIM_INFINITY:
+        assert derived is None
+    else:
+        assert derived is not None
+        assert derived <= soft - max(MIN_RESERVED_DESCRIPTORS, soft // 4)
+        assert derived >= 1
+
+
+# A server process whose open-file limit is tiny: it runs out of descriptors, then recovers.
+
+CHILD = """
+import logging, sys
+from server.http import HttpServer, Response
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+server = HttpServer(lambda request: Response(200, b"ok"), "127.0.0.1", 0)
+server.run_in_thread()
+print(server.port, flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+def test_out_of_descriptors_pauses_accepting_then_serves_again():
+    """No cap: the accept loop hits EMFILE, logs it, and accepts again once sockets close."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48)),
+    )
+    assert child.stdout is not None and child.stdin is not None and child.stderr is not None
+    out_of_descriptors = threading.Event()
+
+    def watch(stream: BinaryIO) -> None:
+        for line in stream:
+            if b"Out of descriptors accepting HTTP connections" in line:
+                out_of_descriptors.set()
+
+    watcher = threading.Thread(target=watch, args=(child.stderr,), daemon=True)
+    watcher.start()
+    try:
+        port = int(child.stdout.readline())
+        flood = [connect(port) for _ in range(80)]  # the kernel completes them all
+        try:
+            assert out_of_descriptors.wait(PATIENCE)
+        finally:
+            for sock in flood:
+                sock.close()
+        with connect(port) as sock:
+            assert get(sock)[0] == 200
+        child.stdin.close()
+        assert child.wait(PATIENCE) == 0
+    finally:
+        child.kill()
+        child.wait()
 
 
 # Request work off the event loop
