@@ -11,9 +11,12 @@ Deliberate differences from tensorflow_model_server:
 - Its flags that this server does not implement raise FlagError too, except the
   performance-tuning flags in IGNORED_FLAGS: ignoring those changes no result, so they are
   accepted and listed in ``ServerOptions.ignored_flags`` for the server to warn about.
-- Four extensions: ``--host`` (loopback by default, where tensorflow_model_server listens on
-  all interfaces), ``--max_request_bytes``, ``--rest_api_gzip_limit_bytes`` and
-  ``--enable_request_logging_extension`` (request logs from a model's logging_config).
+- Extensions, listed apart in ``--help``: ``--host`` (loopback by default, where
+  tensorflow_model_server listens on all interfaces), ``--max_request_bytes``,
+  ``--rest_api_gzip_limit_bytes``, ``--max_tensor_bytes``, ``--rest_api_idle_timeout_seconds``,
+  ``--rest_api_max_connections`` (the last three each have a value that turns them off,
+  as in tensorflow_model_server), ``--enable_request_logging_extension`` and
+  ``--request_log_dir`` (request logs from a model's logging_config, under one folder).
 """
 
 from __future__ import annotations
