@@ -83,12 +83,23 @@ def _fastapi(workload: Workload) -> tuple[ModuleSpec, int]:
     return ModuleSpec("fastapi-baseline", args, lambda: port_open(port)), port
 
 
-def _echo(transport: str, reply: bytes, options: ServerBenchOptions) -> tuple[ModuleSpec, int]:
+def _echo(
+    transport: str, reply: bytes, options: ServerBenchOptions, session: Workload | None = None
+) -> tuple[ModuleSpec, int]:
+    """The echo server of `transport`; with `session`, the composed floor (the echo that also
+    runs that workload's Session run per request)."""
     reply_file = options.out / f"echo-{transport}-reply.bin"
     reply_file.write_bytes(reply)
     port = free_port()
     args = ["bench.floor", transport, f"--port={port}", f"--reply-file={reply_file}"]
-    return ModuleSpec(f"echo-{transport}", args, lambda: port_open(port)), port
+    name = f"echo-{transport}"
+    if session is not None:
+        args += [
+            f"--session-models={session.version_dir.parent.parent.resolve()}",
+            f"--session-model={session.model}",
+        ]
+        name += "-session"
+    return ModuleSpec(name, args, lambda: port_open(port)), port
 
 
 @contextlib.contextmanager
@@ -161,13 +172,24 @@ def run_server_bench(options: ServerBenchOptions) -> ServerBenchResult:
         grpc_reply, rest_reply = grpc_ours().SerializeToString(), rest_ours()
         grpc_echo_spec, grpc_echo_port = _echo("grpc", grpc_reply, options)
         http_echo_spec, http_echo_port = _echo("http", rest_reply, options)
-        stack.enter_context(run_modules([grpc_echo_spec, http_echo_spec], options.logs))
+        grpc_composed_spec, grpc_composed_port = _echo("grpc", grpc_reply, options, workload)
+        http_composed_spec, http_composed_port = _echo("http", rest_reply, options, workload)
+        stack.enter_context(
+            run_modules(
+                [grpc_echo_spec, http_echo_spec, grpc_composed_spec, http_composed_spec],
+                options.logs,
+            )
+        )
         calls: dict[str, Call] = {
             "grpc": grpc_ours,
             "rest": rest_ours,
             # The gRPC echo listens on Predict's path: the very same stub and request are used.
             "grpc_echo": stack.enter_context(_grpc_predict(grpc_echo_port, workload.request)),
             "http_echo": stack.enter_context(_http_post(http_echo_port, workload)),
+            "grpc_composed": stack.enter_context(
+                _grpc_predict(grpc_composed_port, workload.request)
+            ),
+            "http_composed": stack.enter_context(_http_post(http_composed_port, workload)),
             "signature_call": SessionCall(workload),
             "tf2_signature_call": ObjectSignatureCall(workload),
             "fastapi": stack.enter_context(_http_post(fastapi_port, workload)),
@@ -198,6 +220,8 @@ def run_server_bench(options: ServerBenchOptions) -> ServerBenchResult:
         rest=latency["rest"],
         grpc_echo=latency["grpc_echo"],
         http_echo=latency["http_echo"],
+        grpc_composed=latency["grpc_composed"],
+        http_composed=latency["http_composed"],
         signature_call=latency["signature_call"],
         tf2_signature_call=latency["tf2_signature_call"],
         fastapi=latency["fastapi"],

@@ -11,11 +11,17 @@ import numpy as np
 import tensorflow as tf
 
 from bench.workload import Workload
-from runtime import DEFAULT_SIGNATURE, load_bundle
+from runtime import DEFAULT_SIGNATURE, RunTimeout, load_bundle
+
+# The server runs every benchmarked request with a RunOptions timeout: REST's default
+# --rest_api_timeout_in_ms (30 s), or what the bench clients' 60 s gRPC deadline leaves. Any
+# positive timeout takes the same path in TensorFlow, so the floor runs with one too.
+RUN_TIMEOUT = RunTimeout(30_000)
 
 
 class SessionCall:
-    """`SessionBundle.run` on arrays prebuilt from the request (TF Serving's session path)."""
+    """`SessionBundle.run` on arrays prebuilt from the request (TF Serving's session path),
+    with a run timeout as the server's runs have."""
 
     def __init__(self, workload: Workload) -> None:
         self._bundle = load_bundle(workload.version_dir, ["serve"])
@@ -25,7 +31,7 @@ class SessionCall:
         }
 
     def __call__(self) -> dict[str, np.ndarray]:
-        return self._bundle.run(self._name, self._arrays)
+        return self._bundle.run(self._name, self._arrays, timeout=RUN_TIMEOUT)
 
 
 class ObjectSignatureCall:

@@ -59,13 +59,28 @@ class SessionBundle:
             for key, signature_def in self.signature_defs.items()
         }
         graph = session.graph
-        self._tensors: dict[str, Any] = {}
+        tensors: dict[str, Any] = {}
         for names in (*self._input_names.values(), *self._output_names.values()):
             for name in names.values():
                 element = graph.as_graph_element(name)
-                self._tensors[name] = (
-                    element._as_tf_output() if isinstance(element, tf.Tensor) else None
-                )
+                tensors[name] = element._as_tf_output() if isinstance(element, tf.Tensor) else None
+        self._tensors = tensors
+        # Per signature, alias -> TF_Output of its inputs, and the fetch of all its outputs
+        # worked out once (the common request fetches them all): one lookup per input then.
+        self._feeds = {
+            key: {alias: tensors[name] for alias, name in names.items()}
+            for key, names in self._input_names.items()
+        }
+        self._fetch_all = {
+            key: self._fetch_plan(key, list(names)) for key, names in self._output_names.items()
+        }
+
+    def _fetch_plan(self, signature: str, aliases: list[str]) -> tuple[list[Any], list[int]]:
+        """The TF_Outputs to fetch for `aliases` (a tensor two aliases name, once; None for a
+        name that is not a tensor) and, per alias, the index of its value among them."""
+        names = [self._output_names[signature][alias] for alias in aliases]
+        unique = list(dict.fromkeys(names))
+        return [self._tensors[name] for name in unique], [unique.index(n) for n in names]
 
     def run(
         self,
@@ -85,25 +100,34 @@ class SessionBundle:
             ValueError: the signature names an operation where a tensor belongs.
             tf.errors.OpError: the run failed (DeadlineExceededError past the timeout).
         """
-        input_names, output_names = self._input_names[signature], self._output_names[signature]
-        fetched = list(outputs) or list(output_names)
-        fetch_names = [output_names[alias] for alias in fetched]
-        # Two aliases may name one tensor; fetch it once.
-        unique = list(dict.fromkeys(fetch_names))
-        feed_dict = {
-            self._tensor(signature, input_names[alias]): value for alias, value in inputs.items()
-        }
-        fetches = [self._tensor(signature, name) for name in unique]
+        feeds = self._feeds[signature]
+        if outputs:
+            fetched = list(outputs)
+            fetches, positions = self._fetch_plan(signature, fetched)
+        else:
+            fetched = list(self._output_names[signature])
+            fetches, positions = self._fetch_all[signature]
+        if any(fetch is None for fetch in fetches):
+            self._not_a_tensor(signature, self._output_names[signature], fetched)
+        feed_dict = {}
+        for alias, value in inputs.items():
+            tensor = feeds[alias]
+            if tensor is None:
+                self._not_a_tensor(signature, self._input_names[signature], [alias])
+            feed_dict[tensor] = value
         values = self._session_run(feed_dict, fetches, timeout)
         # TF hands back numpy scalars for rank-0 tensors; callers get arrays throughout.
-        by_name = {name: np.asarray(value) for name, value in zip(unique, values, strict=True)}
-        return {alias: by_name[name] for alias, name in zip(fetched, fetch_names, strict=True)}
+        return {
+            alias: np.asarray(values[position])
+            for alias, position in zip(fetched, positions, strict=True)
+        }
 
-    def _tensor(self, signature: str, name: str) -> Any:
-        tensor = self._tensors[name]
-        if tensor is None:
-            raise ValueError(f"signature {signature!r} names {name!r}, which is not a tensor")
-        return tensor
+    def _not_a_tensor(self, signature: str, names: Mapping[str, str], aliases: list[str]) -> None:
+        for alias in aliases:
+            if self._tensors[names[alias]] is None:
+                raise ValueError(
+                    f"signature {signature!r} names {names[alias]!r}, which is not a tensor"
+                )
 
     def _session_run(
         self, feed_dict: dict[Any, np.ndarray], fetches: list[Any], timeout: RunTimeout | None

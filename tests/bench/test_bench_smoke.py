@@ -59,6 +59,8 @@ def test_echo_servers_feed_a_complete_report(tmp_path: Path) -> None:
         rest=latency["http"],
         grpc_echo=latency["grpc"],
         http_echo=latency["http"],
+        grpc_composed=latency["grpc"],
+        http_composed=latency["http"],
         signature_call=latency["http"],
         tf2_signature_call=latency["grpc"],
         fastapi=latency["grpc"],
@@ -73,17 +75,91 @@ def test_echo_servers_feed_a_complete_report(tmp_path: Path) -> None:
         "rest_predict",
         "grpc_echo",
         "http_echo",
+        "grpc_echo_with_session",
+        "http_echo_with_session",
         "signature_call",
         "tf2_signature_call",
         "fastapi_predict",
     }
-    assert set(document["floor_ms"]) == {"grpc", "rest"}
-    assert set(document["ratios"]) == {"grpc_vs_floor", "rest_vs_floor", "fastapi_vs_rest"}
+    assert set(document["floor_ms"]) == {"grpc", "rest", "grpc_composed", "rest_composed"}
+    assert set(document["ratios"]) == {
+        "grpc_vs_floor",
+        "rest_vs_floor",
+        "grpc_vs_composed_floor",
+        "rest_vs_composed_floor",
+        "fastapi_vs_rest",
+    }
+    # Our gRPC path was the echo itself here: exactly 1x against the composed floor.
+    assert document["ratios"]["grpc_vs_composed_floor"]["p50"] == 1.0
     assert document["throughput"]["batching_on_vs_off"] == 1.0
     assert [t["met"] for t in document["targets"]] == [True, True, False]
     assert document["environment"]["cpu_count"] >= 1
     table = md_path.read_text()
     assert "| gRPC Predict, our server |" in table and "target missed" in table
+    assert "| grpcio echo running the Session run per request |" in table
+
+
+def test_echoes_do_their_work_once_per_request(tmp_path: Path) -> None:
+    """The composed floor's echoes run their work for every request, before replying."""
+    import asyncio
+    import threading
+
+    done: list[str] = []
+    server = floor.start_grpc_echo(port := free_port(), GRPC_REPLY, work=lambda: done.append("g"))
+    channel = grpc_channel(port)
+    try:
+        echo = channel.unary_unary(floor.GRPC_PATH)
+        assert [echo(b"x", timeout=10) for _ in range(3)] == [GRPC_REPLY] * 3
+    finally:
+        channel.close()
+        server.stop(grace=0)
+    assert done == ["g"] * 3
+
+    loop = asyncio.new_event_loop()
+    stopped = asyncio.Event()
+    http_port = free_port()
+    work = lambda: done.append("h")  # noqa: E731
+    thread = threading.Thread(
+        target=loop.run_until_complete,
+        args=(floor.serve_http_echo(http_port, HTTP_REPLY, stopped, work),),
+    )
+    thread.start()
+    try:
+        assert port_open_within(http_port, 10)
+        post = HttpPost(http_port, "/v1/models/tabular:predict", b"{}")
+        assert [post() for _ in range(2)] == [HTTP_REPLY] * 2
+        post.close()
+    finally:
+        loop.call_soon_threadsafe(stopped.set)
+        thread.join(10)
+        loop.close()
+    assert done == ["g"] * 3 + ["h"] * 2
+
+
+def port_open_within(port: int, seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_composed_floor_runs_the_benchmarks_session_run(example_models: Path) -> None:
+    """`--session-models` gives the echo the very SessionCall the floor times in-process."""
+    import numpy as np
+
+    from bench.signature_call import SessionCall
+    from bench.workload import load_workload
+
+    work = floor._session_work(example_models, "tabular")
+    expected = SessionCall(load_workload(example_models, "tabular"))()
+    got = work()
+    assert isinstance(got, dict) and sorted(got) == sorted(expected)
+    for alias, value in expected.items():
+        np.testing.assert_array_equal(got[alias], value, err_msg=alias)
 
 
 def test_floor_session_run_answers_as_the_tf2_signature_call(example_models: Path) -> None:
