@@ -25,6 +25,10 @@ from tensorflow.python.saved_model import loader_impl
 DEFAULT_SIGNATURE = "serving_default"
 
 
+class NotATensorError(ValueError):
+    """A SignatureDef names an operation where a tensor belongs (as an init op's does)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class RunTimeout:
     """A run's `RunOptions.timeout_in_ms`: REST's `--rest_api_timeout_in_ms`, or the time a
@@ -97,7 +101,8 @@ class SessionBundle:
 
         Raises:
             KeyError: no such signature, input alias or output alias.
-            ValueError: the signature names an operation where a tensor belongs.
+            NotATensorError: the signature names an operation where a tensor belongs.
+            TypeError, ValueError: TensorFlow could not convert a fed value.
             tf.errors.OpError: the run failed (DeadlineExceededError past the timeout).
         """
         feeds = self._feeds[signature]
@@ -125,7 +130,7 @@ class SessionBundle:
     def _not_a_tensor(self, signature: str, names: Mapping[str, str], aliases: list[str]) -> None:
         for alias in aliases:
             if self._tensors[names[alias]] is None:
-                raise ValueError(
+                raise NotATensorError(
                     f"signature {signature!r} names {names[alias]!r}, which is not a tensor"
                 )
 

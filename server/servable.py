@@ -13,7 +13,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from runtime import DEFAULT_SIGNATURE as DEFAULT_SIGNATURE  # re-exported for the server
-from runtime import load_bundle
+from runtime import NotATensorError, load_bundle
 from runtime.bundle import RunTimeout
 from server.batching import BatchingOptions, BatchScheduler
 from server.errors import Code, ServingError, invalid_argument
@@ -56,6 +56,19 @@ def tf_error(err: Exception) -> ServingError:
         code = err.error_code if err.error_code in Code._value2member_map_ else Code.UNKNOWN
         return ServingError(Code(code), err.message)
     return invalid_argument(str(err))
+
+
+FEED_FAILED = "The request's input values could not be fed to the model's input tensors"
+
+
+def run_error(err: Exception) -> ServingError:
+    """tf_error for a Session run: TensorFlow's own errors keep their code and message (as in
+    TF Serving); a value TensorFlow's Python layer could not convert is INVALID_ARGUMENT with
+    the project's message, so no Python exception text reaches a client (it is logged)."""
+    if isinstance(err, ServingError | tf.errors.OpError | NotATensorError):
+        return tf_error(err)
+    log.warning("Session run refused the request's values: %r", err)
+    return invalid_argument(FEED_FAILED)
 
 
 def _numpy_dtypes(signature_def: meta_graph_pb2.SignatureDef) -> dict[str, np.dtype] | None:
@@ -171,4 +184,4 @@ class Servable:
         try:
             return self._bundle.run(signature, inputs, outputs, timeout)
         except Exception as err:  # TF raises OpError, or TypeError/ValueError feeding values
-            raise tf_error(err) from err
+            raise run_error(err) from err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from server.errors import INTERNAL_MESSAGE
 from server.http.bodies import GzipBodyError, gunzip_body
 from server.http.messages import (
     Handler,
@@ -71,9 +72,10 @@ class Dispatcher:
                 encode_response(response, keep_alive, head.http10, head.method == "HEAD"),
                 keep_alive,
             )
-        except Exception as err:
+        except Exception:
             logger.exception("HTTP handler failed for %s %s", head.method, head.target)
-            response = json_error(500, f"Internal error: {err}")
+            # The traceback is in the log; the client gets no Python exception text.
+            response = json_error(500, INTERNAL_MESSAGE)
             return encode_response(response, keep_alive, head.http10, False), keep_alive
 
     def _call(self, handler: Handler, head: RequestHead, body: bytes) -> Response:
