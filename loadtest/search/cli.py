@@ -6,9 +6,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loadtest.options import add_run_options, env_default, local_server
 from loadtest.settings import parse_duration
+
+if TYPE_CHECKING:
+    from loadtest.search.steps import SearchLimits
 
 __all__ = ["add_capacity_search"]
 
@@ -45,25 +49,32 @@ def add_capacity_search(commands: argparse._SubParsersAction[argparse.ArgumentPa
     parser.set_defaults(handler=_capacity_search)
 
 
+def search_limits(args: argparse.Namespace) -> SearchLimits:
+    """The SLO and the search's steps from the command line (capacity-search, tune-batching)."""
+    from loadtest.search.steps import SearchLimits
+
+    return SearchLimits(
+        p99_ms=float(args.slo_p99_ms),
+        max_error_rate=args.slo_error_rate,
+        start_rps=args.start_rate,
+        max_rps=args.max_rate,
+        growth=args.growth,
+        precision=args.precision,
+        repeats=args.repeats,
+    )
+
+
 def _capacity_search(args: argparse.Namespace) -> int:
     from launcher import StartError
     from loadtest.cli import settings_for
     from loadtest.runner import LoadTestError
     from loadtest.search.report import format_table, write_outputs
     from loadtest.search.runs import step_runner
-    from loadtest.search.steps import SearchLimits, search
+    from loadtest.search.steps import search
 
     try:
         settings = settings_for(args, (args.transport or ["rest"])[0])
-        limits = SearchLimits(
-            p99_ms=float(args.slo_p99_ms),
-            max_error_rate=args.slo_error_rate,
-            start_rps=args.start_rate,
-            max_rps=args.max_rate,
-            growth=args.growth,
-            precision=args.precision,
-            repeats=args.repeats,
-        )
+        limits = search_limits(args)
     except (ValueError, OSError) as err:
         print(f"loadtest: {err}", file=sys.stderr)
         return EXIT_ERROR

@@ -157,22 +157,14 @@ def _tune_batching(args: argparse.Namespace) -> int:
     from launcher import StartError
     from loadtest.cli import settings_for
     from loadtest.runner import LoadTestError
-    from loadtest.search.steps import SearchLimits
+    from loadtest.search.cli import search_limits
     from loadtest.tune.report import format_table, machine_load, write_outputs
     from loadtest.tune.search import tune
     from loadtest.tune.trials import trial_runner
 
     try:
         settings = settings_for(args, (args.transport or ["rest"])[0])
-        limits = SearchLimits(
-            p99_ms=float(args.slo_p99_ms),
-            max_error_rate=args.slo_error_rate,
-            start_rps=args.start_rate,
-            max_rps=args.max_rate,
-            growth=args.growth,
-            precision=args.precision,
-            repeats=args.repeats,
-        )
+        limits = search_limits(args)
         grid = _grid(args)
         launcher = _launcher(args, settings.model)
         start = grid.recipe(args.device, args.cores)
