@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from pathlib import Path
 
 from bench import floor
@@ -21,6 +24,15 @@ def _echo_spec(transport: str, reply: bytes, tmp_path: Path) -> tuple[ModuleSpec
     port = free_port()
     args = ["bench.floor", transport, f"--port={port}", f"--reply-file={reply_file}"]
     return ModuleSpec(f"echo-{transport}", args, lambda: port_open(port)), port
+
+
+def _port_open_within(port: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_echo_servers_feed_a_complete_report(tmp_path: Path) -> None:
@@ -101,9 +113,6 @@ def test_echo_servers_feed_a_complete_report(tmp_path: Path) -> None:
 
 def test_echoes_do_their_work_once_per_request(tmp_path: Path) -> None:
     """The composed floor's echoes run their work for every request, before replying."""
-    import asyncio
-    import threading
-
     done: list[str] = []
     server = floor.start_grpc_echo(port := free_port(), GRPC_REPLY, work=lambda: done.append("g"))
     channel = grpc_channel(port)
@@ -125,7 +134,7 @@ def test_echoes_do_their_work_once_per_request(tmp_path: Path) -> None:
     )
     thread.start()
     try:
-        assert port_open_within(http_port, 10)
+        assert _port_open_within(http_port, 10)
         post = HttpPost(http_port, "/v1/models/tabular:predict", b"{}")
         assert [post() for _ in range(2)] == [HTTP_REPLY] * 2
         post.close()
@@ -134,17 +143,6 @@ def test_echoes_do_their_work_once_per_request(tmp_path: Path) -> None:
         thread.join(10)
         loop.close()
     assert done == ["g"] * 3 + ["h"] * 2
-
-
-def port_open_within(port: int, seconds: float) -> bool:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if port_open(port):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_composed_floor_runs_the_benchmarks_session_run(example_models: Path) -> None:

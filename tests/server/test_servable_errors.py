@@ -38,7 +38,7 @@ def test_tensorflow_conversion_errors_keep_tensorflow_code_and_text(
     assert answer["y"].tolist() == [[3.0]]
 
 
-def test_tensorflow_errors_keep_their_code_and_message(half_plus_two: Servable) -> None:
+def test_tensorflow_errors_keep_their_code_and_message() -> None:
     err = tf.errors.DeadlineExceededError(None, None, "Timed out waiting for notification")
     mapped = run_error(err)
     assert (mapped.code, mapped.message) == (
