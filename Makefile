@@ -11,6 +11,10 @@ STAMP := $(VENV)/.installed
 MODELS ?= models
 BUILD ?= build
 PYTEST_ARGS ?=
+# Test processes: two keep both cores busy while the other waits on a server or a load run
+# (PYTEST_WORKERS=0 runs in this process). A module's tests stay in one process, with its fixtures.
+PYTEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope
 GRPC_PORT ?= 8500
 REST_PORT ?= 8501
 BATCHING ?= 0
@@ -203,11 +207,11 @@ lint: $(STAMP) ## Lint and format-check with ruff; check the import rules and th
 
 .PHONY: test
 test: $(STAMP) system-deps lint ## Run lint and the whole test suite
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 .PHONY: test-fast
 test-fast: $(STAMP) system-deps ## The suite without the slow end-to-end tests (marked slow), no lint: the inner loop
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 ##@ Performance
 
