@@ -11,7 +11,6 @@ import contextlib
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 import grpc
@@ -20,6 +19,7 @@ from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc
 
 from tests.k8s.embedded import serve
 from tests.k8s.objects import probe_path
+from tests.support.waiting import wait_for
 
 
 def reload_config(channel: grpc.Channel, models: dict[str, Path]) -> None:
@@ -48,13 +48,6 @@ def corrupt(base: Path, version: int) -> None:
     staging.mkdir()
     (staging / "saved_model.pb").write_bytes(b"not a SavedModel")
     os.rename(staging, base / str(version))
-
-
-def wait_for(condition, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def test_readiness_fails_until_a_version_is_available_and_liveness_answers_throughout(

@@ -16,6 +16,7 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from tests.fixtures.models import save_half_plus_two
 from tests.serverproc import start_server
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow  # end to end: a server process per start-up and reload scenario
 
@@ -55,13 +56,6 @@ def predict(server, x: float = 2.0, path: str = "/v1/models/m:predict") -> float
 def status(server, name: str = "m") -> dict[str, dict]:
     body = requests.get(f"{server.rest}/v1/models/{name}", timeout=30).json()
     return {s["version"]: s for s in body.get("model_version_status", [])}
-
-
-def wait_for(condition, timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def test_new_version_is_picked_up_and_a_corrupt_one_keeps_the_old(library, tmp_path) -> None:

@@ -31,16 +31,14 @@ from server import lifecycle as lc
 from server.errors import Code, ServingError
 from server.repository import ModelRepository
 from tests.serverproc import ROOT, free_port, start_server
+from tests.support import waiting
 
 LONG_RETRY_S = 300.0  # a retry wait that no test may sit through
 BOUND_S = 20.0  # generous bound for what must happen well before LONG_RETRY_S
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = BOUND_S, what: str = "it") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = BOUND_S) -> None:
+    waiting.wait_for(condition, what, timeout, interval=0.05)
 
 
 # --- ModelRepository with a fake loader ----------------------------------------------------------
