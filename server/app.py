@@ -101,7 +101,9 @@ class ModelServer:
         }
         try:
             tags = set(self.options.saved_model_tags.split(","))
-            servable = Servable(name, version, path, tags, self._batching, hooks)
+            servable = Servable(
+                name, version, path, tags, self._batching, hooks, self.options.session_threads()
+            )
         except ServingError:
             self.metrics.model_load(str(path), False, time.perf_counter() - started)
             raise

@@ -46,9 +46,6 @@ IGNORED_FLAGS: dict[str, type] = {
     "flush_filesystem_caches": bool,
     "enable_profiler": bool,
     "remove_unused_fields_from_bundle_metagraph": bool,
-    "tensorflow_session_parallelism": int,
-    "tensorflow_intra_op_parallelism": int,
-    "tensorflow_inter_op_parallelism": int,
 }
 UNSUPPORTED_FLAGS = frozenset(
     {
@@ -198,6 +195,26 @@ def validate(options: ServerOptions) -> None:
             "server_options.batching_parameters_file is set without setting "
             "server_options.enable_batching to true."
         )
+    if (
+        options.tensorflow_intra_op_parallelism > 0
+        and options.tensorflow_inter_op_parallelism > 0
+        and options.tensorflow_session_parallelism > 0
+    ):
+        raise FlagError(  # tensorflow_model_server's words (server.cc)
+            "Either configure server_options.tensorflow_session_parallelism or "
+            "(server_options.tensorflow_intra_op_parallelism, "
+            "server_options.tensorflow_inter_op_parallelism) separately. "
+            "You cannot configure all."
+        )
+    for name in (
+        "tensorflow_session_parallelism",
+        "tensorflow_intra_op_parallelism",
+        "tensorflow_inter_op_parallelism",
+    ):
+        value = getattr(options, name)
+        if not -INT32_MAX - 1 <= value <= INT32_MAX:
+            # TensorFlow's ConfigProto holds 32-bit thread counts.
+            raise FlagError(f"--{name} must fit in 32 bits, got {value}")
     for name in ("num_load_threads", "num_unload_threads"):
         if getattr(options, name) < 0:
             raise FlagError(f"--{name} must be 0 or more, got {getattr(options, name)}")

@@ -133,6 +133,22 @@ class ServerOptions:
     saved_model_tags: str = _flag(
         "serve", "Comma-separated tags choosing the MetaGraph to load from each SavedModel."
     )
+    tensorflow_session_parallelism: int = _flag(
+        0,
+        "Threads of both the intra-op and inter-op pools of the model Sessions, unless "
+        "--tensorflow_intra_op_parallelism or --tensorflow_inter_op_parallelism is above 0. "
+        "0 lets TensorFlow choose (the schedulable CPUs).",
+    )
+    tensorflow_intra_op_parallelism: int = _flag(
+        0,
+        "Threads that run one op's parallel work in the model Sessions (with "
+        "--tensorflow_inter_op_parallelism; when either is above 0 both are used as given).",
+    )
+    tensorflow_inter_op_parallelism: int = _flag(
+        0,
+        "Threads that run independent ops of a Session run in parallel (with "
+        "--tensorflow_intra_op_parallelism).",
+    )
     enable_signature_method_name_check: bool = _flag(
         False, "Reject calls whose API does not match the signature's method_name."
     )
@@ -199,6 +215,16 @@ class ServerOptions:
         if self.max_tensor_bytes < 0:
             return None
         return self.max_tensor_bytes or TENSOR_BYTES_PER_REQUEST_BYTE * self.max_request_bytes
+
+    def session_threads(self) -> tuple[int, int]:
+        """(intra_op, inter_op) parallelism of every model Session, as tensorflow_model_server
+        derives them from its three flags (server.cc): the pair when either is above 0,
+        otherwise --tensorflow_session_parallelism for both. TensorFlow creates its pools with
+        the process's first Session, so every model shares what the first one set."""
+        intra, inter = self.tensorflow_intra_op_parallelism, self.tensorflow_inter_op_parallelism
+        if intra > 0 or inter > 0:
+            return intra, inter
+        return self.tensorflow_session_parallelism, self.tensorflow_session_parallelism
 
     def gzip_body_limit(self) -> int:
         """The most bytes a gzip REST body may inflate to: both limits apply."""

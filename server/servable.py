@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
+from tensorflow.core.protobuf import config_pb2, meta_graph_pb2, saved_model_pb2
 
 from runtime import DEFAULT_SIGNATURE as DEFAULT_SIGNATURE  # re-exported for the server
 from runtime import NotATensorError, load_bundle
@@ -93,13 +93,18 @@ class Servable:
         tags: set[str],
         batching: BatchingOptions | None = None,
         batch_hooks: dict[str, Callable[..., None]] | None = None,
+        session_threads: tuple[int, int] = (0, 0),
     ) -> None:
         self.name = name
         self.version = version
         self.path = Path(path)
         read_meta_graph(self.path, tags)  # TF Serving's messages for a missing or bad file
         try:
-            self._bundle = load_bundle(self.path, sorted(tags))
+            intra, inter = session_threads  # ServerOptions.session_threads: 0 lets TF choose
+            config = config_pb2.ConfigProto(
+                intra_op_parallelism_threads=intra, inter_op_parallelism_threads=inter
+            )
+            self._bundle = load_bundle(self.path, sorted(tags), config)
         except Exception as err:
             raise tf_error(err) from err
         self.meta_graph = self._bundle.meta_graph

@@ -8,25 +8,22 @@ and TFS_GRPC_TARGET (e.g. 127.0.0.1:8500); it must serve the models that
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import grpc
 import pytest
 
-from tests.conftest import CACHE
 from tests.serverproc import RunningServer, start_server
-
-FIXTURES = CACHE.parent / "fixture-models"
 
 
 @pytest.fixture(scope="session")
-def fixture_models() -> Path:
-    """half_plus_two (version 123) and identity (version 1), written once per session."""
+def fixture_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """half_plus_two (version 123) and identity (version 1), written once per session and
+    test process, in a folder of its own: another process's session cannot replace them
+    under a running server."""
     from tests.fixtures.models import build_all
 
-    shutil.rmtree(FIXTURES, ignore_errors=True)
-    return build_all(FIXTURES)
+    return build_all(tmp_path_factory.mktemp("fixture-models"))
 
 
 @pytest.fixture(scope="module")

@@ -62,6 +62,9 @@ DEFAULTS: dict[str, object] = {
     "num_load_threads": 0,
     "num_unload_threads": 0,
     "saved_model_tags": "serve",
+    "tensorflow_session_parallelism": 0,
+    "tensorflow_intra_op_parallelism": 0,
+    "tensorflow_inter_op_parallelism": 0,
     "enable_signature_method_name_check": False,
     "enable_serialization_as_tensor_content": False,
     "enable_grpc_healthcheck_service": False,
@@ -202,25 +205,32 @@ def test_contract_flags_are_either_ignored_or_unsupported() -> None:
         "use_alts_credentials",
         "flush_filesystem_caches",
         "enable_profiler",
-        "tensorflow_session_parallelism",
     }
     assert from_brief <= UNSUPPORTED_FLAGS | set(IGNORED_FLAGS)
     assert not UNSUPPORTED_FLAGS & set(IGNORED_FLAGS)
+    # The Session thread flags were ignored once; they now set the Sessions' thread pools.
+    threads = {f"tensorflow_{kind}_parallelism" for kind in ("session", "intra_op", "inter_op")}
+    assert not threads & (UNSUPPORTED_FLAGS | set(IGNORED_FLAGS))
+    assert threads <= {field.name for field in dataclasses.fields(ServerOptions)}
 
 
 def test_ignored_flags_are_recorded_once_in_order_and_warned_about() -> None:
     argv = [
-        "--tensorflow_session_parallelism=4",
+        "--remove_unused_fields_from_bundle_metagraph=false",
         "--enable_profiler=false",
-        "--tensorflow_session_parallelism",
-        "2",
+        "--remove_unused_fields_from_bundle_metagraph=true",
     ]
     options = parse_flags(STARTABLE + argv + ["--port=9000"])
-    assert options.ignored_flags == ("tensorflow_session_parallelism", "enable_profiler")
+    assert options.ignored_flags == (
+        "remove_unused_fields_from_bundle_metagraph",
+        "enable_profiler",
+    )
     assert options.port == 9000
     validate(options)
     messages = warnings(options)
-    assert any("--tensorflow_session_parallelism" in m and "ignores" in m for m in messages)
+    assert any(
+        "--remove_unused_fields_from_bundle_metagraph" in m and "ignores" in m for m in messages
+    )
     assert any("--enable_profiler" in m for m in messages)
 
 
@@ -241,7 +251,7 @@ def test_bare_ignored_boolean_flag_is_accepted() -> None:
         pytest.param(
             ["--tensorflow_session_parallelism=many"],
             ["--tensorflow_session_parallelism", "'many'"],
-            id="ignored-int",
+            id="int64-word",
         ),
         pytest.param(["--port"], ["--port needs a value"], id="missing-at-end"),
         pytest.param(
