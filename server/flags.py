@@ -215,6 +215,21 @@ def validate(options: ServerOptions) -> None:
         if not -INT32_MAX - 1 <= value <= INT32_MAX:
             # TensorFlow's ConfigProto holds 32-bit thread counts.
             raise FlagError(f"--{name} must fit in 32 bits, got {value}")
+    intra, _ = options.session_threads()
+    if intra < 0:
+        # TensorFlow sizes its intra-op pool with this and aborts the process (a failed CHECK,
+        # no message a user can act on) when it is below 1. A negative inter-op value is
+        # TensorFlow's "run in the caller's thread" and passes.
+        name = (
+            "tensorflow_intra_op_parallelism"
+            if options.tensorflow_intra_op_parallelism > 0
+            or options.tensorflow_inter_op_parallelism > 0
+            else "tensorflow_session_parallelism"
+        )
+        raise FlagError(
+            f"--{name}={intra} would give the Sessions' intra-op pool {intra} threads, which "
+            "TensorFlow cannot create (it aborts the process); use 0 for TensorFlow's choice"
+        )
     for name in ("num_load_threads", "num_unload_threads"):
         if getattr(options, name) < 0:
             raise FlagError(f"--{name} must be 0 or more, got {getattr(options, name)}")

@@ -33,7 +33,12 @@ CONFLICT = (
         ),
         # Only a value above 0 selects the pair; -1 alone leaves the session flag in charge.
         pytest.param(["--tensorflow_inter_op_parallelism=-1"], (0, 0), id="negative-alone"),
-        pytest.param(["--tensorflow_session_parallelism=-1"], (-1, -1), id="session-negative"),
+        # TensorFlow's "inter-op work in the caller's thread".
+        pytest.param(
+            ["--tensorflow_intra_op_parallelism=1", "--tensorflow_inter_op_parallelism=-1"],
+            (1, -1),
+            id="inter-negative-runs-inline",
+        ),
     ],
 )
 def test_threads_are_derived_as_tensorflow_model_server_does(
@@ -57,6 +62,29 @@ def test_all_three_flags_is_tensorflow_model_servers_start_up_error() -> None:
     with pytest.raises(FlagError) as raised:
         validate(options)
     assert str(raised.value) == CONFLICT
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        pytest.param(
+            ["--tensorflow_session_parallelism=-1"],
+            "--tensorflow_session_parallelism=-1",
+            id="session",
+        ),
+        pytest.param(
+            ["--tensorflow_intra_op_parallelism=-2", "--tensorflow_inter_op_parallelism=2"],
+            "--tensorflow_intra_op_parallelism=-2",
+            id="intra",
+        ),
+    ],
+)
+def test_a_negative_intra_op_pool_is_refused_before_tensorflow_aborts(
+    flags: list[str], named: str
+) -> None:
+    with pytest.raises(FlagError) as raised:
+        validate(parse_flags(BASE + flags))
+    assert str(raised.value).startswith(f"{named} would give the Sessions' intra-op pool")
 
 
 def test_a_thread_count_beyond_32_bits_is_refused_by_name() -> None:
