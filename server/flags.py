@@ -195,41 +195,7 @@ def validate(options: ServerOptions) -> None:
             "server_options.batching_parameters_file is set without setting "
             "server_options.enable_batching to true."
         )
-    if (
-        options.tensorflow_intra_op_parallelism > 0
-        and options.tensorflow_inter_op_parallelism > 0
-        and options.tensorflow_session_parallelism > 0
-    ):
-        raise FlagError(  # tensorflow_model_server's words (server.cc)
-            "Either configure server_options.tensorflow_session_parallelism or "
-            "(server_options.tensorflow_intra_op_parallelism, "
-            "server_options.tensorflow_inter_op_parallelism) separately. "
-            "You cannot configure all."
-        )
-    for name in (
-        "tensorflow_session_parallelism",
-        "tensorflow_intra_op_parallelism",
-        "tensorflow_inter_op_parallelism",
-    ):
-        value = getattr(options, name)
-        if not -INT32_MAX - 1 <= value <= INT32_MAX:
-            # TensorFlow's ConfigProto holds 32-bit thread counts.
-            raise FlagError(f"--{name} must fit in 32 bits, got {value}")
-    intra, _ = options.session_threads()
-    if intra < 0:
-        # TensorFlow sizes its intra-op pool with this and aborts the process (a failed CHECK,
-        # no message a user can act on) when it is below 1. A negative inter-op value is
-        # TensorFlow's "run in the caller's thread" and passes.
-        name = (
-            "tensorflow_intra_op_parallelism"
-            if options.tensorflow_intra_op_parallelism > 0
-            or options.tensorflow_inter_op_parallelism > 0
-            else "tensorflow_session_parallelism"
-        )
-        raise FlagError(
-            f"--{name}={intra} would give the Sessions' intra-op pool {intra} threads, which "
-            "TensorFlow cannot create (it aborts the process); use 0 for TensorFlow's choice"
-        )
+    options.check_session_threads()
     for name in ("num_load_threads", "num_unload_threads"):
         if getattr(options, name) < 0:
             raise FlagError(f"--{name} must be 0 or more, got {getattr(options, name)}")

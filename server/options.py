@@ -216,15 +216,48 @@ class ServerOptions:
             return None
         return self.max_tensor_bytes or TENSOR_BYTES_PER_REQUEST_BYTE * self.max_request_bytes
 
+    def _threads_from_pair(self) -> bool:
+        # tensorflow_model_server (server.cc) takes the intra/inter pair when either is above 0.
+        return self.tensorflow_intra_op_parallelism > 0 or self.tensorflow_inter_op_parallelism > 0
+
     def session_threads(self) -> tuple[int, int]:
         """(intra_op, inter_op) parallelism of every model Session, as tensorflow_model_server
         derives them from its three flags (server.cc): the pair when either is above 0,
         otherwise --tensorflow_session_parallelism for both. TensorFlow creates its pools with
         the process's first Session, so every model shares what the first one set."""
-        intra, inter = self.tensorflow_intra_op_parallelism, self.tensorflow_inter_op_parallelism
-        if intra > 0 or inter > 0:
-            return intra, inter
+        if self._threads_from_pair():
+            return self.tensorflow_intra_op_parallelism, self.tensorflow_inter_op_parallelism
         return self.tensorflow_session_parallelism, self.tensorflow_session_parallelism
+
+    def check_session_threads(self) -> None:
+        """Refuse Session thread flags that tensorflow_model_server refuses, or that would make
+        TensorFlow abort the process.
+
+        Raises:
+            FlagError: all three flags above 0 (tensorflow_model_server's words); a value
+                beyond 32 bits (ConfigProto's size); a negative intra-op count, which
+                TensorFlow cannot make a pool of (a failed CHECK, no message a user can act
+                on). A negative inter-op count is TensorFlow's "run in the caller's thread".
+        """
+        names = [f"tensorflow_{kind}_parallelism" for kind in ("session", "intra_op", "inter_op")]
+        if all(getattr(self, name) > 0 for name in names):
+            raise FlagError(
+                "Either configure server_options.tensorflow_session_parallelism or "
+                "(server_options.tensorflow_intra_op_parallelism, "
+                "server_options.tensorflow_inter_op_parallelism) separately. "
+                "You cannot configure all."
+            )
+        for name in names:
+            value = getattr(self, name)
+            if not -INT32_MAX - 1 <= value <= INT32_MAX:
+                raise FlagError(f"--{name} must fit in 32 bits, got {value}")
+        intra, _ = self.session_threads()
+        if intra < 0:
+            name = names[1] if self._threads_from_pair() else names[0]
+            raise FlagError(
+                f"--{name}={intra} would give the Sessions' intra-op pool {intra} threads, which "
+                "TensorFlow cannot create (it aborts the process); use 0 for TensorFlow's choice"
+            )
 
     def gzip_body_limit(self) -> int:
         """The most bytes a gzip REST body may inflate to: both limits apply."""
